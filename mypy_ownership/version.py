@@ -1,0 +1,34 @@
+"""A version string that changes whenever the plugin's code or overlays do."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _release() -> str:
+    try:
+        return metadata.version("mypy-ownership")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def source_digest() -> str:
+    """Hash of every source file of the plugin and of the bundled overlays."""
+    digest = hashlib.sha256()
+    files = sorted(_PACKAGE_DIR.glob("*.py"))
+    stubs = _PACKAGE_DIR / "stubs"
+    if not stubs.is_dir():  # running from the source tree, overlays beside us
+        stubs = _PACKAGE_DIR.parent / "stubs"
+    files += sorted(stubs.rglob("*.pyi"))
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def plugin_version() -> str:
+    return f"{_release()}+{source_digest()}"
