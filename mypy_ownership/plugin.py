@@ -9,15 +9,28 @@ from functools import partial
 from typing import Any
 
 from mypy.nodes import TypeAlias
-from mypy.plugin import AnalyzeTypeContext, Plugin, ReportConfigContext
+from mypy.plugin import (
+    AnalyzeTypeContext,
+    FunctionContext,
+    MethodContext,
+    Plugin,
+    ReportConfigContext,
+)
 from mypy.types import Type
 
 from mypy_ownership import marker_syntax
+from mypy_ownership.facts import CalleeFacts, callee_facts
 from mypy_ownership.markers import MARKER_BY_FULLNAME
+from mypy_ownership.moves import MoveChecker
 from mypy_ownership.version import plugin_version
 
 
 class OwnershipPlugin(Plugin):
+    def __init__(self, options: Any) -> None:
+        super().__init__(options)
+        self._callees: dict[str, CalleeFacts | None] = {}
+        self._moves = MoveChecker()
+
     def get_type_analyze_hook(
         self, fullname: str
     ) -> Callable[[AnalyzeTypeContext], Type] | None:
@@ -28,5 +41,27 @@ class OwnershipPlugin(Plugin):
             return None
         return partial(marker_syntax.check_marker_arity, alias=sym.node)
 
+    def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        callee = self._callee(fullname)
+        return None if callee is None else partial(self._on_call, callee=callee)
+
+    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        callee = self._callee(fullname)
+        return None if callee is None else partial(self._on_call, callee=callee)
+
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
         return {"plugin": plugin_version()}
+
+    def _callee(self, fullname: str) -> CalleeFacts | None:
+        try:
+            return self._callees[fullname]
+        except KeyError:
+            pass
+        sym = self.lookup_fully_qualified(fullname)
+        facts = callee_facts(sym.node if sym is not None else None)
+        self._callees[fullname] = facts
+        return facts
+
+    def _on_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> Type:
+        self._moves.check_call(ctx, callee)
+        return ctx.default_return_type

@@ -1,0 +1,241 @@
+"""Facts about calls: what a call moves, read from the callee's declared
+signature.
+
+A callee is described once per full name (``CalleeFacts``) when mypy first
+asks for a hook; callees without markers get no hook at all, so calls that
+move nothing cost nothing.  At a call, ``moves_of_call`` maps the actual
+arguments to the marked formals and lists what is moved:
+
+- a plain name passed to an ``Owned[...]`` formal;
+- what crosses into a thread (``Owned[Send[...]]``): the value, unless it is
+  shared safely; for a callable, the locals its closure captures;
+- the ``*args``/``**kwargs`` of a ``ParamSpec`` whose callable is marked
+  ``Send`` (``spawn(fn, *args)``): they go to the thread with ``fn``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mypy.nodes import (
+    ARG_STAR,
+    ARG_STAR2,
+    FUNC_NO_INFO,
+    Context,
+    Decorator,
+    Expression,
+    FuncDef,
+    FuncItem,
+    LambdaExpr,
+    NameExpr,
+    OverloadedFuncDef,
+    SymbolNode,
+    TypeInfo,
+    Var,
+)
+from mypy.plugin import FunctionContext, MethodContext
+from mypy.types import (
+    CallableType,
+    Instance,
+    ParamSpecFlavor,
+    ParamSpecType,
+    TupleType,
+    Type,
+    get_proper_type,
+)
+
+from mypy_ownership.flow import UseKey
+from mypy_ownership.markers import Marker, markers_of, strip_markers
+from mypy_ownership.syntax import closure_references, function_of
+from mypy_ownership.traits import is_copy, is_shared_safely
+
+RUNTIME_PACKAGE = "fearless"
+
+_OWNED_AND_SENT = frozenset({Marker.OWNED, Marker.SEND})
+
+
+@dataclass(frozen=True)
+class CalleeFacts:
+    """What is known about a callee from its declaration."""
+
+    # how messages name it: '"take"', '"send" of "Sender"', '"Box"'
+    label: str
+    # defined by the runtime (its moves need no "make it Borrowed" advice)
+    from_runtime: bool
+    # the declared signatures, markers included (several for an overload)
+    signatures: tuple[CallableType, ...]
+
+
+@dataclass(frozen=True)
+class Move:
+    """One value a call moves."""
+
+    var: Var
+    # the use (see flow.UseKey) that moves it: the uses after it are errors
+    key: UseKey
+    # where the note goes: the argument
+    site: Context
+    into_thread: bool
+    callee: CalleeFacts
+
+
+def callee_facts(node: SymbolNode | None) -> CalleeFacts | None:
+    """Facts for a function, method or class; None when nothing is marked."""
+    if isinstance(node, TypeInfo):
+        ctor = _constructor(node)
+        if ctor is None:
+            return None
+        return _facts(f'"{node.name}"', node.module_name, _signatures(ctor))
+    if isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
+        func = node.func if isinstance(node, Decorator) else node
+        info = func.info if isinstance(func, FuncDef) else None
+        if isinstance(node, OverloadedFuncDef) and node.items:
+            first = node.items[0]
+            info = (first.func if isinstance(first, Decorator) else first).info
+        label = f'"{node.name}"'
+        if info is not None and info is not FUNC_NO_INFO:
+            label = f'"{node.name}" of "{info.name}"'
+        return _facts(label, node.fullname.rsplit(".", 1)[0], _signatures(node))
+    return None
+
+
+def _facts(label: str, module: str, signatures: list[CallableType]) -> CalleeFacts | None:
+    if not any(_is_marked(sig) for sig in signatures):
+        return None
+    from_runtime = module == RUNTIME_PACKAGE or module.startswith(RUNTIME_PACKAGE + ".")
+    return CalleeFacts(label, from_runtime, tuple(signatures))
+
+
+def _is_marked(sig: CallableType) -> bool:
+    return any(markers_of(t) for t in sig.arg_types)
+
+
+def _constructor(info: TypeInfo) -> SymbolNode | None:
+    """The method mypy builds the constructor signature from."""
+    for base in info.mro:
+        if base.fullname == "builtins.object":
+            return None
+        for name in ("__new__", "__init__"):
+            sym = base.names.get(name)
+            if sym is not None and sym.node is not None:
+                if name == "__new__" and "__init__" in base.names:
+                    continue  # both here: mypy prefers __init__
+                return sym.node
+    return None
+
+
+def _signatures(node: SymbolNode) -> list[CallableType]:
+    if isinstance(node, OverloadedFuncDef):
+        items = [function_of(item) for item in node.items]
+        types = [item.type for item in items if item is not None]
+    else:
+        func = function_of(node)
+        types = [func.type] if func is not None else []
+    return [t for t in types if isinstance(t, CallableType)]
+
+
+# -- at a call -----------------------------------------------------------------
+
+
+def moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Move]:
+    sig, offset = _matching_signature(ctx, callee)
+    if sig is None:
+        return []
+    formal_markers = [markers_of(t) for t in sig.arg_types[offset:]]
+    thread_paramspec = _thread_paramspec(sig)
+    moves: list[Move] = []
+    seen: set[int] = set()
+    for i, actuals in enumerate(ctx.args):
+        if i >= len(formal_markers):
+            break
+        markers = formal_markers[i]
+        declared = sig.arg_types[offset + i]
+        if thread_paramspec and isinstance(declared, ParamSpecType) and declared.flavor in (
+            ParamSpecFlavor.ARGS,
+            ParamSpecFlavor.KWARGS,
+        ):
+            markers = _OWNED_AND_SENT
+        if Marker.OWNED not in markers:
+            continue
+        into_thread = Marker.SEND in markers
+        takes_closure = into_thread and isinstance(get_proper_type(strip_markers(declared)), CallableType)
+        for j, actual in enumerate(actuals):
+            if id(actual) in seen:
+                continue  # a `*args` actual maps to several formals
+            seen.add(id(actual))
+            if takes_closure:
+                moves += _closure_moves(actual, callee)
+                continue
+            var = _moved_name(actual)
+            if var is None:
+                continue
+            typ = ctx.arg_types[i][j]
+            if ctx.arg_kinds[i][j] in (ARG_STAR, ARG_STAR2):
+                typ = _item_type(typ)
+            if is_shared_safely(typ) if into_thread else is_copy(typ):
+                continue
+            moves.append(Move(var, actual, actual, into_thread, callee))
+    return moves
+
+
+def _matching_signature(
+    ctx: FunctionContext | MethodContext, callee: CalleeFacts
+) -> tuple[CallableType | None, int]:
+    """The declared signature mypy matched, and how many leading formals
+    (``self``/``cls``) binding dropped from it."""
+    names = list(ctx.callee_arg_names)
+    for sig in callee.signatures:
+        for offset in (0, 1):
+            if len(sig.arg_types) - offset == len(ctx.args) and list(sig.arg_names[offset:]) == names:
+                return sig, offset
+    return None, 0
+
+
+def _thread_paramspec(sig: CallableType) -> bool:
+    """Does ``sig`` send a callable to a thread together with its arguments?"""
+    for t in sig.arg_types:
+        if Marker.SEND in markers_of(t):
+            inner = get_proper_type(strip_markers(t))
+            if isinstance(inner, CallableType) and inner.param_spec() is not None:
+                return True
+    return False
+
+
+def _moved_name(actual: Expression) -> Var | None:
+    if isinstance(actual, NameExpr) and isinstance(actual.node, Var):
+        return actual.node
+    return None
+
+
+def _item_type(typ: Type) -> Type:
+    """The type of the items that ``*xs`` / ``**kw`` spreads."""
+    t = get_proper_type(typ)
+    if isinstance(t, TupleType):
+        return t
+    if isinstance(t, Instance) and t.args:
+        return t.args[-1]
+    return typ
+
+
+def _closure_moves(actual: Expression, callee: CalleeFacts) -> list[Move]:
+    """A closure given to a thread takes the locals it captures with it."""
+    if isinstance(actual, LambdaExpr):
+        last: dict[Var, NameExpr] = {}
+        for ref in closure_references(actual):
+            assert isinstance(ref.node, Var)
+            last[ref.node] = ref
+        return [
+            Move(var, ref, actual, True, callee)
+            for var, ref in last.items()
+            if not is_shared_safely(var.type)
+        ]
+    if isinstance(actual, NameExpr):
+        func = function_of(actual.node)
+        if isinstance(func, FuncItem):
+            vars_ = dict.fromkeys(ref.node for ref in closure_references(func))
+            return [
+                Move(var, (actual, var), actual, True, callee)
+                for var in vars_
+                if isinstance(var, Var) and not is_shared_safely(var.type)
+            ]
+    return []

@@ -1,0 +1,586 @@
+"""Flow: which use of a variable can come right after which, along every path
+through a function body.
+
+One pass over the function's AST (loops iterate to a fixed point, usually in
+two rounds) computes, for every *use* of a local -- every reference to it that
+is not an assignment -- the uses of the same variable that may come next on
+some path with no rebinding and no other use in between.  A move is a use, so
+the uses reached from a move are exactly the first uses after it: the ones
+rustc reports (E0382).  The result is gathered once per function and serves
+every move the checker later finds in it; moves need types, which only the
+type checker knows, so this layer knows nothing of moves.
+
+The state at a point maps each variable to its *pending* uses: the uses that
+are not yet followed by another use or a rebinding.  Branches join by union;
+``None`` is an unreachable point (after ``return``, ``raise``, ``break``,
+``continue`` or a call that never returns).  Modelled on mypy's
+``partially_defined.py``, whose visitor base a plugin cannot subclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+from mypy.nodes import (
+    GDEF,
+    LDEF,
+    AssertStmt,
+    AssignmentExpr,
+    AssignmentStmt,
+    Block,
+    BreakStmt,
+    ClassDef,
+    ConditionalExpr,
+    ContinueStmt,
+    Context,
+    Decorator,
+    DelStmt,
+    DictionaryComprehension,
+    Expression,
+    ExpressionStmt,
+    ForStmt,
+    FuncDef,
+    FuncItem,
+    GeneratorExpr,
+    IfStmt,
+    Import,
+    ImportFrom,
+    IndexExpr,
+    IntExpr,
+    LambdaExpr,
+    ListComprehension,
+    ListExpr,
+    MatchStmt,
+    MemberExpr,
+    MypyFile,
+    NameExpr,
+    NonlocalDecl,
+    OpExpr,
+    OperatorAssignmentStmt,
+    OverloadedFuncDef,
+    RaiseStmt,
+    ReturnStmt,
+    SetComprehension,
+    StarExpr,
+    Statement,
+    TryStmt,
+    TupleExpr,
+    Var,
+    WhileStmt,
+    WithStmt,
+)
+from mypy.patterns import AsPattern, MappingPattern, Pattern, StarredPattern
+
+from mypy_ownership.syntax import (
+    closure_references,
+    expression_children,
+    function_of,
+    is_noreturn_call,
+    pattern_children,
+)
+
+# A use is the NameExpr of the reference, or, for a reference to a local
+# closure (``worker`` in ``spawn(worker)``), the pair (reference, captured var).
+UseKey = Hashable
+State = dict[Var, frozenset[UseKey]]
+
+_NOTHING: frozenset[UseKey] = frozenset()
+# Loops converge in two rounds; the bound only guards against a bug.
+_MAX_LOOP_ROUNDS = 16
+
+
+@dataclass
+class UseGraph:
+    """The result of the flow analysis of one function (or module) body."""
+
+    # use -> the uses of the same variable that can come next
+    successors: dict[UseKey, set[UseKey]] = field(default_factory=dict)
+    # variables this body owns: its parameters and the names it binds
+    owned: set[Var] = field(default_factory=set)
+    # local closures -> their captured references, for reference-site uses
+    closures: dict[FuncItem, dict[Var, list[NameExpr]]] = field(default_factory=dict)
+    # errors already reported, by use, so that re-checks report nothing twice
+    reported: set[UseKey] = field(default_factory=set)
+
+    def next_uses(self, use: UseKey) -> Iterable[UseKey]:
+        return self.successors.get(use, ())
+
+
+def context_of(use: UseKey) -> Context:
+    """Where to report a use: the name, or the closure reference."""
+    return use[0] if isinstance(use, tuple) else use  # type: ignore[no-any-return]
+
+
+def analyse_function(func: FuncItem) -> UseGraph:
+    walker = _Walker(module_level=False)
+    for arg in func.arguments:
+        walker.graph.owned.add(arg.variable)
+    walker.block(func.body)
+    return walker.graph
+
+
+def analyse_module(tree: MypyFile) -> UseGraph:
+    walker = _Walker(module_level=True)
+    walker.statements(tree.defs)
+    return walker.graph
+
+
+@dataclass
+class _LoopFrame:
+    breaks: list[State | None] = field(default_factory=list)
+    continues: list[State | None] = field(default_factory=list)
+
+
+def _join(states: Iterable[State | None]) -> State | None:
+    result: State | None = None
+    for s in states:
+        if s is None:
+            continue
+        if result is None:
+            result = dict(s)
+            continue
+        for var, uses in s.items():
+            mine = result.get(var)
+            result[var] = uses if mine is None or mine is uses else mine | uses
+    return result
+
+
+def _copy(state: State | None) -> State | None:
+    return None if state is None else dict(state)
+
+
+def _is_true_literal(e: Expression) -> bool:
+    if isinstance(e, NameExpr) and e.fullname == "builtins.True":
+        return True
+    return isinstance(e, IntExpr) and e.value != 0
+
+
+def _is_false_literal(e: Expression) -> bool:
+    if isinstance(e, NameExpr) and e.fullname == "builtins.False":
+        return True
+    return isinstance(e, IntExpr) and e.value == 0
+
+
+class _Walker:
+    def __init__(self, *, module_level: bool) -> None:
+        self.graph = UseGraph()
+        self.module_level = module_level
+        self.state: State | None = {}
+        self.loops: list[_LoopFrame] = []
+        # Open `try` statements: every use inside a guarded body is added to
+        # these, so each holds the join of all the states the body passed.
+        self.collectors: list[State] = []
+        self.nonlocal_names: set[str] = set()
+        self.by_name: dict[str, Var] = {}
+
+    # -- events ------------------------------------------------------------
+
+    def use(self, key: UseKey, var: Var) -> None:
+        state = self.state
+        if state is None:
+            return
+        pending = state.get(var)
+        if pending:
+            successors = self.graph.successors
+            for before in pending:
+                successors.setdefault(before, set()).add(key)
+        state[var] = frozenset((key,))
+        for collector in self.collectors:
+            collector[var] = collector.get(var, _NOTHING) | {key}
+
+    def bind(self, var: Var, kind: int) -> None:
+        if self._owns(var, kind):
+            self.graph.owned.add(var)
+            self.by_name[var.name] = var
+        if self.state is not None:
+            self.state.pop(var, None)
+
+    def _owns(self, var: Var, kind: int) -> bool:
+        if var.name in self.nonlocal_names:
+            return False
+        return kind == (GDEF if self.module_level else LDEF)
+
+    # -- statements --------------------------------------------------------
+
+    def block(self, block: Block) -> None:
+        if block.is_unreachable:
+            return
+        self.statements(block.body)
+
+    def statements(self, body: list[Statement]) -> None:
+        for stmt in body:
+            if self.state is None:
+                return  # the rest is unreachable: no use there counts
+            self.statement(stmt)
+
+    def branch(self, block: Block | None, entry: State | None) -> State | None:
+        """Walk ``block`` from ``entry``; the state where it ends."""
+        if block is not None and block.is_unreachable:
+            return None
+        self.state = _copy(entry)
+        if block is not None:
+            self.block(block)
+        return self.state
+
+    def statement(self, s: Statement) -> None:
+        handler = _STATEMENTS.get(type(s))
+        if handler is not None:
+            handler(self, s)
+        elif isinstance(s, Block):
+            self.block(s)
+
+    def expression_stmt(self, s: ExpressionStmt) -> None:
+        self.expr(s.expr)
+        if is_noreturn_call(s.expr):
+            self.state = None
+
+    def assignment(self, s: AssignmentStmt) -> None:
+        self.expr(s.rvalue)
+        for lvalue in s.lvalues:
+            self.target(lvalue)
+
+    def operator_assignment(self, s: OperatorAssignmentStmt) -> None:
+        # `v += x` reads v first, then rebinds it
+        self.expr(s.lvalue)
+        self.expr(s.rvalue)
+        if isinstance(s.lvalue, NameExpr):
+            self.target(s.lvalue)
+
+    def delete(self, s: DelStmt) -> None:
+        targets = s.expr.items if isinstance(s.expr, TupleExpr) else [s.expr]
+        for t in targets:
+            if isinstance(t, NameExpr) and isinstance(t.node, Var):
+                self.bind(t.node, t.kind)  # unbound: nothing pending any more
+            else:
+                self.expr(t)
+
+    def return_stmt(self, s: ReturnStmt) -> None:
+        if s.expr is not None:
+            self.expr(s.expr)
+        self.state = None
+
+    def raise_stmt(self, s: RaiseStmt) -> None:
+        for e in (s.expr, s.from_expr):
+            if e is not None:
+                self.expr(e)
+        self.state = None
+
+    def assert_stmt(self, s: AssertStmt) -> None:
+        self.expr(s.expr)
+        if s.msg is not None:
+            after = _copy(self.state)
+            self.expr(s.msg)  # evaluated only on failure, which raises
+            self.state = after
+        if _is_false_literal(s.expr):
+            self.state = None
+
+    def break_stmt(self, s: BreakStmt) -> None:
+        if self.loops:
+            self.loops[-1].breaks.append(_copy(self.state))
+        self.state = None
+
+    def continue_stmt(self, s: ContinueStmt) -> None:
+        if self.loops:
+            self.loops[-1].continues.append(_copy(self.state))
+        self.state = None
+
+    def if_stmt(self, s: IfStmt) -> None:
+        exits: list[State | None] = []
+        for cond, body in zip(s.expr, s.body):
+            self.expr(cond)
+            after_cond = _copy(self.state)
+            exits.append(self.branch(body, after_cond))
+            self.state = after_cond
+        exits.append(self.branch(s.else_body, self.state))
+        self.state = _join(exits)
+
+    def while_stmt(self, s: WhileStmt) -> None:
+        exit_state, frame = self.loop(s.body, condition=s.expr, forever=_is_true_literal(s.expr))
+        self.after_loop(exit_state, frame, s.else_body)
+
+    def for_stmt(self, s: ForStmt) -> None:
+        self.expr(s.expr)
+        exit_state, frame = self.loop(s.body, target=s.index)
+        self.after_loop(exit_state, frame, s.else_body)
+
+    def loop(
+        self,
+        body: Block,
+        *,
+        condition: Expression | None = None,
+        target: Expression | None = None,
+        forever: bool = False,
+    ) -> tuple[State | None, _LoopFrame]:
+        """Walk a loop body until the state at its head stops growing.
+
+        Every iteration starts by checking ``condition`` (a ``while``) and
+        may leave the loop there; then it binds ``target`` (a ``for``).
+        Returns the state in which the loop ends normally, and the frame
+        with the states at its ``break``s."""
+        entry = _copy(self.state)
+        head = entry
+        frame = _LoopFrame()
+        exit_state: State | None = None
+        for _ in range(_MAX_LOOP_ROUNDS):
+            frame = _LoopFrame()
+            self.loops.append(frame)
+            self.state = _copy(head)
+            if condition is not None:
+                self.expr(condition)
+            exit_state = None if forever else _copy(self.state)
+            if target is not None:
+                self.target(target)
+            self.block(body)
+            self.loops.pop()
+            new_head = _join([entry, self.state, *frame.continues])
+            if new_head == head:
+                break
+            head = new_head
+        return exit_state, frame
+
+    def after_loop(self, exit_state: State | None, frame: _LoopFrame, else_body: Block | None) -> None:
+        self.state = exit_state
+        if else_body is not None and self.state is not None:
+            self.block(else_body)
+        self.state = _join([self.state, *frame.breaks])
+
+    def try_stmt(self, s: TryStmt) -> None:
+        entry = _copy(self.state) or {}
+        to_handlers: State = dict(entry)
+        to_finally: State | None = dict(entry) if s.finally_body is not None else None
+        if to_finally is not None:
+            self.collectors.append(to_finally)
+        self.collectors.append(to_handlers)
+        self.block(s.body)
+        self.collectors.pop()
+        if s.else_body is not None and self.state is not None:
+            self.block(s.else_body)
+        exits: list[State | None] = [self.state]
+        for typ, name, handler in zip(s.types, s.vars, s.handlers):
+            self.state = dict(to_handlers)
+            if typ is not None:
+                self.expr(typ)
+            if name is not None:
+                self.target(name)
+            self.block(handler)
+            if name is not None and self.state is not None and isinstance(name.node, Var):
+                self.bind(name.node, name.kind)  # Python deletes it after the handler
+            exits.append(self.state)
+        if to_finally is not None:
+            self.collectors.pop()
+        self.state = _join(exits)
+        if s.finally_body is not None:
+            normal = self.state
+            # On the way out of an exception the finally block sees every
+            # state the guarded code passed; that path then re-raises.
+            self.state = to_finally
+            self.block(s.finally_body)
+            self.state = normal
+            if self.state is not None:
+                self.block(s.finally_body)
+
+    def with_stmt(self, s: WithStmt) -> None:
+        for expr, target in zip(s.expr, s.target):
+            self.expr(expr)
+            if target is not None:
+                self.target(target)
+        self.block(s.body)
+
+    def match_stmt(self, s: MatchStmt) -> None:
+        self.expr(s.subject)
+        after_subject = _copy(self.state)
+        exits: list[State | None] = []
+        exhaustive = False
+        for pattern, guard, body in zip(s.patterns, s.guards, s.bodies):
+            self.state = _copy(after_subject)
+            self.pattern(pattern)
+            if guard is not None:
+                self.expr(guard)
+            exits.append(self.branch(body, self.state))
+            if guard is None and isinstance(pattern, AsPattern) and pattern.pattern is None:
+                exhaustive = True  # `case _:` or `case name:`
+        if not exhaustive:
+            exits.append(after_subject)
+        self.state = _join(exits)
+
+    def pattern(self, p: Pattern) -> None:
+        for child in pattern_children(p):
+            if isinstance(child, Pattern):
+                self.pattern(child)
+            else:
+                self.expr(child)
+        name = (
+            p.name if isinstance(p, AsPattern)
+            else p.capture if isinstance(p, StarredPattern)
+            else p.rest if isinstance(p, MappingPattern)
+            else None
+        )
+        if name is not None:
+            self.target(name)
+
+    def func_def(self, s: FuncItem) -> None:
+        for arg in s.arguments:
+            if arg.initializer is not None:
+                self.expr(arg.initializer)
+        if not self.module_level:
+            self.closure(s)
+
+    def decorator(self, s: Decorator) -> None:
+        for d in s.decorators:
+            self.expr(d)
+        self.func_def(s.func)
+
+    def overloaded(self, s: OverloadedFuncDef) -> None:
+        for item in s.items:
+            self.statement(item)
+
+    def class_def(self, s: ClassDef) -> None:
+        for d in s.decorators:
+            self.expr(d)
+        # The class body runs right here; its assignments bind class
+        # attributes, which `bind` does not take for locals.
+        self.block(s.defs)
+
+    def import_stmt(self, s: Import | ImportFrom) -> None:
+        if isinstance(s, Import):
+            names = [alias or name.split(".")[0] for name, alias in s.ids]
+        else:
+            names = [alias or name for name, alias in s.names]
+        for name in names:
+            var = self.by_name.get(name)
+            if var is not None and self.state is not None:
+                self.state.pop(var, None)
+
+    def nonlocal_decl(self, s: NonlocalDecl) -> None:
+        self.nonlocal_names.update(s.names)
+
+    # -- expressions and targets -----------------------------------------------
+
+    def target(self, t: Expression) -> None:
+        """An assignment target: names are rebound, the rest is evaluated."""
+        if isinstance(t, NameExpr):
+            if isinstance(t.node, Var):
+                self.bind(t.node, t.kind)
+        elif isinstance(t, (TupleExpr, ListExpr)):
+            for item in t.items:
+                self.target(item)
+        elif isinstance(t, StarExpr):
+            self.target(t.expr)
+        elif isinstance(t, (MemberExpr, IndexExpr)):
+            self.expr(t)  # `obj.x = ...` uses obj
+        else:
+            self.expr(t)
+
+    def expr(self, e: Expression) -> None:
+        if isinstance(e, NameExpr):
+            node = e.node
+            if isinstance(node, Var):
+                self.use(e, node)
+            elif node is not None and not self.module_level:
+                func = function_of(node)
+                captures = self.graph.closures.get(func) if func is not None else None
+                if captures:
+                    # Referring to a local closure reads what it captured.
+                    for var in captures:
+                        self.use((e, var), var)
+            return
+        if isinstance(e, OpExpr) and e.op in ("and", "or"):
+            self.expr(e.left)
+            skipped = _copy(self.state)
+            self.expr(e.right)
+            self.state = _join([skipped, self.state])
+            return
+        if isinstance(e, ConditionalExpr):
+            self.expr(e.cond)
+            before = _copy(self.state)
+            self.expr(e.if_expr)
+            taken = self.state
+            self.state = before
+            self.expr(e.else_expr)
+            self.state = _join([taken, self.state])
+            return
+        if isinstance(e, AssignmentExpr):
+            self.expr(e.value)
+            self.target(e.target)
+            return
+        if isinstance(e, LambdaExpr):
+            for arg in e.arguments:
+                if arg.initializer is not None:
+                    self.expr(arg.initializer)
+            self.closure(e)
+            return
+        if isinstance(e, (ListComprehension, SetComprehension)):
+            self.comprehension(e.generator)
+            return
+        if isinstance(e, (GeneratorExpr, DictionaryComprehension)):
+            self.comprehension(e)
+            return
+        for child in expression_children(e):
+            self.expr(child)
+
+    def closure(self, func: FuncItem) -> None:
+        """Creating a closure uses every variable it captures, right here."""
+        refs = closure_references(func)
+        captures: dict[Var, list[NameExpr]] = {}
+        for ref in refs:
+            var = ref.node
+            assert isinstance(var, Var)
+            captures.setdefault(var, []).append(ref)
+            self.use(ref, var)
+        if isinstance(func, FuncDef):
+            self.graph.closures[func] = captures
+
+    def comprehension(self, g: GeneratorExpr | DictionaryComprehension) -> None:
+        # The first iterable is evaluated once, outside; everything else runs
+        # once per item, so it is a loop.
+        self.expr(g.sequences[0])
+        elements = [g.left_expr] if isinstance(g, GeneratorExpr) else [g.key, g.value]
+
+        def iteration() -> None:
+            for i, (seq, index, conds) in enumerate(zip(g.sequences, g.indices, g.condlists)):
+                if i:
+                    self.expr(seq)
+                self.target(index)
+                for cond in conds:
+                    self.expr(cond)
+            for element in elements:
+                self.expr(element)
+
+        entry = _copy(self.state)
+        head = entry
+        for _ in range(_MAX_LOOP_ROUNDS):
+            self.state = _copy(head)
+            iteration()
+            new_head = _join([entry, self.state])
+            if new_head == head:
+                break
+            head = new_head
+        self.state = head
+
+
+_STATEMENTS = {
+    ExpressionStmt: _Walker.expression_stmt,
+    AssignmentStmt: _Walker.assignment,
+    OperatorAssignmentStmt: _Walker.operator_assignment,
+    DelStmt: _Walker.delete,
+    ReturnStmt: _Walker.return_stmt,
+    RaiseStmt: _Walker.raise_stmt,
+    AssertStmt: _Walker.assert_stmt,
+    BreakStmt: _Walker.break_stmt,
+    ContinueStmt: _Walker.continue_stmt,
+    IfStmt: _Walker.if_stmt,
+    WhileStmt: _Walker.while_stmt,
+    ForStmt: _Walker.for_stmt,
+    TryStmt: _Walker.try_stmt,
+    WithStmt: _Walker.with_stmt,
+    MatchStmt: _Walker.match_stmt,
+    FuncDef: _Walker.func_def,
+    Decorator: _Walker.decorator,
+    OverloadedFuncDef: _Walker.overloaded,
+    ClassDef: _Walker.class_def,
+    Import: _Walker.import_stmt,
+    ImportFrom: _Walker.import_stmt,
+    NonlocalDecl: _Walker.nonlocal_decl,
+    Block: _Walker.block,
+}

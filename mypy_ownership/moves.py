@@ -1,0 +1,86 @@
+"""The use-after-move check: joins what a call moves (facts) with where the
+moved name is used next (flow), and reports through diagnostics.
+
+mypy has no hook per statement or at the end of a function, so the check runs
+from the call hooks: when a call moves a local, the flow analysis of the
+function being checked (built on the first move in it, then reused) says
+which uses can follow.  mypy may check a body more than once; each use is
+reported once.
+"""
+
+from __future__ import annotations
+
+from mypy.checker import TypeChecker
+from mypy.nodes import FuncItem, MypyFile
+from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
+
+from mypy_ownership import diagnostics
+from mypy_ownership.errorcodes import USE_AFTER_MOVE
+from mypy_ownership.facts import CalleeFacts, Move, moves_of_call
+from mypy_ownership.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
+
+
+class MoveChecker:
+    """Flow analyses of the module being checked, built on demand."""
+
+    def __init__(self) -> None:
+        self._module: MypyFile | None = None
+        self._graphs: dict[int, tuple[FuncItem | MypyFile, UseGraph]] = {}
+
+    def check_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> None:
+        api = ctx.api
+        if api.msg.errors.prefer_simple_messages():
+            return  # a speculative check whose errors mypy throws away
+        moves = moves_of_call(ctx, callee)
+        if not moves:
+            return
+        graph = self._graph(api)
+        if graph is None:
+            return
+        for move in moves:
+            if move.var not in graph.owned:
+                continue  # not a local of this body: nothing to invalidate
+            for use in sorted(graph.next_uses(move.key), key=_position):
+                if use in graph.reported:
+                    continue
+                graph.reported.add(use)
+                _report(api, use, move)
+
+    def _graph(self, api: CheckerPluginInterface) -> UseGraph | None:
+        assert isinstance(api, TypeChecker)
+        if api.tree is not self._module:
+            # Bodies of modules already checked are freed: drop their graphs.
+            self._module = api.tree
+            self._graphs = {}
+        owner: FuncItem | MypyFile | None = api.scope.current_function()
+        if owner is None:
+            if not isinstance(api.scope.stack[-1], MypyFile):
+                return None  # a class body: not analysed
+            owner = api.tree
+        cached = self._graphs.get(id(owner))
+        if cached is not None and cached[0] is owner:
+            return cached[1]
+        graph = analyse_module(owner) if isinstance(owner, MypyFile) else analyse_function(owner)
+        self._graphs[id(owner)] = (owner, graph)
+        return graph
+
+
+def _position(use: UseKey) -> tuple[int, int]:
+    ctx = context_of(use)
+    return (ctx.line, ctx.column)
+
+
+def _report(api: CheckerPluginInterface, use: UseKey, move: Move) -> None:
+    where = context_of(use)
+    name = move.var.name
+    in_loop = _position(use) <= (move.site.line, move.site.column)
+    callee = None if move.into_thread else move.callee.label
+    assert isinstance(api, TypeChecker)
+    error = api.fail(diagnostics.use_of_moved_value(name), where, code=USE_AFTER_MOVE)
+    for note in (
+        diagnostics.moved_here(name, callee=callee, in_loop=in_loop),
+        diagnostics.move_help(
+            name, callee=callee, from_runtime=move.callee.from_runtime, in_loop=in_loop
+        ),
+    ):
+        api.msg.note(note, move.site, code=USE_AFTER_MOVE, origin_context=where, parent_error=error)

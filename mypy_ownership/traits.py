@@ -1,0 +1,120 @@
+"""Type traits: which values behave like Rust's ``Copy`` types, and which are
+shared between threads safely.
+
+Immutable values (``int``, ``str``, ``None``, tuples and frozensets of them,
+frozen dataclasses and ``NamedTuple``s of them, functions, classes, enum
+members) are never moved: passing one hands over nothing that anybody could
+mutate.  The Send/Sync derivation grows here too.
+"""
+
+from __future__ import annotations
+
+from mypy.nodes import TypeInfo, Var
+from mypy.types import (
+    CallableType,
+    Instance,
+    LiteralType,
+    NoneType,
+    Overloaded,
+    TupleType,
+    Type,
+    TypeType,
+    UninhabitedType,
+    UnionType,
+    get_proper_type,
+)
+
+_IMMUTABLE_SCALARS = frozenset(
+    {
+        "builtins.int",
+        "builtins.float",
+        "builtins.complex",
+        "builtins.bool",
+        "builtins.str",
+        "builtins.bytes",
+        "builtins.range",
+        "builtins.object",  # a bare object() has no state to mutate
+        "types.NoneType",
+        "types.EllipsisType",
+        "builtins.ellipsis",
+    }
+)
+_IMMUTABLE_CONTAINERS = frozenset({"builtins.tuple", "builtins.frozenset"})
+
+# The runtime's own synchronised handles: giving one to a thread shares it.
+_FEARLESS_SHARED = frozenset({"Arc", "Mutex", "RwLock", "Sender", "Receiver"})
+
+
+def is_copy(typ: Type | None) -> bool:
+    """Is a value of this type immutable, so that passing it moves nothing?"""
+    return _is_copy(typ, set())
+
+
+def _is_copy(typ: Type | None, seen: set[str]) -> bool:
+    t = get_proper_type(typ)
+    if t is None:
+        return False
+    if isinstance(t, (NoneType, LiteralType, UninhabitedType, CallableType, Overloaded, TypeType)):
+        return True
+    if isinstance(t, TupleType):
+        return all(_is_copy(item, seen) for item in t.items)
+    if isinstance(t, UnionType):
+        return all(_is_copy(item, seen) for item in t.items)
+    if isinstance(t, Instance):
+        info = t.type
+        if info.fullname in _IMMUTABLE_SCALARS and info.fullname != "builtins.object":
+            return True
+        if info.fullname == "builtins.object":
+            return False  # an `object` parameter may hold anything
+        if info.fullname in _IMMUTABLE_CONTAINERS:
+            return all(_is_copy(arg, seen) for arg in t.args)
+        if info.is_enum:
+            return True
+        if any(base.fullname in _IMMUTABLE_SCALARS - {"builtins.object"} for base in info.mro):
+            return True  # subclasses of int/str/... (IntEnum, StrEnum, NewType)
+        if _is_frozen_dataclass(info):
+            return _fields_are_copy(info, seen)
+    return False
+
+
+def _is_frozen_dataclass(info: TypeInfo) -> bool:
+    for base in info.mro:
+        data = base.metadata.get("dataclass")
+        if data is not None:
+            return bool(data.get("frozen"))
+    return False
+
+
+def _fields_are_copy(info: TypeInfo, seen: set[str]) -> bool:
+    if info.fullname in seen:
+        return True  # a recursive frozen type is as immutable as its other fields
+    seen.add(info.fullname)
+    for base in info.mro:
+        if base.fullname == "builtins.object":
+            continue
+        for name, sym in base.names.items():
+            node = sym.node
+            if not isinstance(node, Var) or node.is_classvar or node.is_property:
+                continue
+            if name.startswith("__"):
+                continue  # dunder bookkeeping such as __match_args__
+            if not _is_copy(node.type, seen):
+                return False
+    return True
+
+
+def is_shared_safely(typ: Type | None) -> bool:
+    """May a value of this type be handed to another thread without moving it?
+
+    Immutable values and the runtime's synchronised handles (``Arc``,
+    ``Mutex``, ``RwLock``, channel ends) are shared, not moved.
+    """
+    if is_copy(typ):
+        return True
+    t = get_proper_type(typ)
+    if isinstance(t, Instance):
+        return any(
+            base.fullname.startswith("fearless.") and base.name in _FEARLESS_SHARED
+            for base in t.type.mro
+        )
+    return False
