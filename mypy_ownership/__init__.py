@@ -17,6 +17,6 @@ __version__ = plugin_version()
 
 
 def plugin(version: str) -> type[Plugin]:
-    from mypy_ownership.plugin import OwnershipPlugin
+    from mypy_ownership.dispatch import OwnershipPlugin
 
     return OwnershipPlugin

@@ -14,7 +14,7 @@ from mypy.checker import TypeChecker
 from mypy.nodes import FuncItem, MypyFile
 from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 
-from mypy_ownership import diagnostics
+from mypy_ownership import diagnostics, speculation
 from mypy_ownership.errorcodes import USE_AFTER_MOVE
 from mypy_ownership.facts import CalleeFacts, Move, moves_of_call
 from mypy_ownership.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
@@ -29,8 +29,8 @@ class MoveChecker:
 
     def check_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> None:
         api = ctx.api
-        if api.msg.errors.prefer_simple_messages():
-            return  # a speculative check whose errors mypy throws away
+        if not speculation.reportable(api):
+            return
         moves = moves_of_call(ctx, callee)
         if not moves:
             return
@@ -44,7 +44,8 @@ class MoveChecker:
                 if use in graph.reported:
                     continue
                 graph.reported.add(use)
-                _report(api, use, move)
+                with speculation.unfiltered(api):
+                    _report(api, use, move)
 
     def _graph(self, api: CheckerPluginInterface) -> UseGraph | None:
         assert isinstance(api, TypeChecker)

@@ -1,4 +1,5 @@
-"""The plugin class: it only dispatches, by full name, to the modules that
+"""The plugin class (the entry point `mypy_ownership.plugin` returns it): it only
+dispatches, by full name, to the modules that
 know what to do.  Everything it answers is cached per full name, because mypy
 asks for every call in the program."""
 
@@ -22,6 +23,7 @@ from mypy_ownership import marker_syntax
 from mypy_ownership.facts import CalleeFacts, callee_facts
 from mypy_ownership.markers import MARKER_BY_FULLNAME
 from mypy_ownership.moves import MoveChecker
+from mypy_ownership.safety import debugging, guarded_call_hook
 from mypy_ownership.version import plugin_version
 
 
@@ -43,11 +45,11 @@ class OwnershipPlugin(Plugin):
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         callee = self._callee(fullname)
-        return None if callee is None else partial(self._on_call, callee=callee)
+        return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         callee = self._callee(fullname)
-        return None if callee is None else partial(self._on_call, callee=callee)
+        return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
         return {"plugin": plugin_version()}
@@ -57,8 +59,13 @@ class OwnershipPlugin(Plugin):
             return self._callees[fullname]
         except KeyError:
             pass
-        sym = self.lookup_fully_qualified(fullname)
-        facts = callee_facts(sym.node if sym is not None else None)
+        try:
+            sym = self.lookup_fully_qualified(fullname)
+            facts = callee_facts(sym.node if sym is not None else None)
+        except Exception:
+            if debugging():
+                raise
+            facts = None  # an unreadable declaration moves nothing
         self._callees[fullname] = facts
         return facts
 
