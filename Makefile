@@ -6,11 +6,23 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: setup demo test test-cases test-runtime bench clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# mypy cannot follow the import hooks of a default editable install, so the
+# install is "strict": a tree of links to the sources.  A new source file
+# needs a new link, hence the reinstall whenever the file list changes.
+SOURCES := $(sort $(wildcard runtime/*.py mypy_ownership/*.py stubs/*.pyi stubs/**/*.pyi))
+SOURCE_LIST := $(VENV)/.source-list
+
+$(SOURCE_LIST): FORCE
+	@mkdir -p $(VENV)
+	@echo '$(SOURCES)' | cmp -s - $@ || echo '$(SOURCES)' > $@
+
+$(STAMP): pyproject.toml $(SOURCE_LIST)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test]' --config-settings editable_mode=strict
 	touch $(STAMP)
+
+FORCE:
 
 setup: $(STAMP)
 

@@ -138,28 +138,18 @@ def _signatures(node: SymbolNode) -> list[CallableType]:
 
 
 def moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Move]:
-    sig, offset = _matching_signature(ctx, callee)
-    if sig is None:
+    formal_markers = _formal_markers(ctx, callee)
+    if formal_markers is None:
         return []
-    formal_markers = [markers_of(t) for t in sig.arg_types[offset:]]
-    thread_paramspec = _thread_paramspec(sig)
     moves: list[Move] = []
     seen: set[int] = set()
-    for i, actuals in enumerate(ctx.args):
-        if i >= len(formal_markers):
-            break
-        markers = formal_markers[i]
-        declared = sig.arg_types[offset + i]
-        if thread_paramspec and isinstance(declared, ParamSpecType) and declared.flavor in (
-            ParamSpecFlavor.ARGS,
-            ParamSpecFlavor.KWARGS,
-        ):
-            markers = _OWNED_AND_SENT
+    for actuals, kinds, types, (markers, takes_closure) in zip(
+        ctx.args, ctx.arg_kinds, ctx.arg_types, formal_markers
+    ):
         if Marker.OWNED not in markers:
             continue
         into_thread = Marker.SEND in markers
-        takes_closure = into_thread and isinstance(get_proper_type(strip_markers(declared)), CallableType)
-        for j, actual in enumerate(actuals):
+        for actual, kind, typ in zip(actuals, kinds, types):
             if id(actual) in seen:
                 continue  # a `*args` actual maps to several formals
             seen.add(id(actual))
@@ -169,8 +159,7 @@ def moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> 
             var = _moved_name(actual)
             if var is None:
                 continue
-            typ = ctx.arg_types[i][j]
-            if ctx.arg_kinds[i][j] in (ARG_STAR, ARG_STAR2):
+            if kind in (ARG_STAR, ARG_STAR2):
                 typ = _item_type(typ)
             if is_shared_safely(typ) if into_thread else is_copy(typ):
                 continue
@@ -178,17 +167,48 @@ def moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> 
     return moves
 
 
-def _matching_signature(
+_FormalMarkers = tuple[frozenset[Marker], bool]  # markers, takes a closure to a thread
+
+
+def _formal_markers(
     ctx: FunctionContext | MethodContext, callee: CalleeFacts
-) -> tuple[CallableType | None, int]:
-    """The declared signature mypy matched, and how many leading formals
-    (``self``/``cls``) binding dropped from it."""
+) -> list[_FormalMarkers] | None:
+    """The markers of each formal of the signature mypy matched at this call.
+
+    mypy hands the hook the formals after binding (``self``/``cls`` dropped)
+    and after a ``ParamSpec`` is replaced by the parameters it stands for;
+    those replace the ``*args: P.args, **kwargs: P.kwargs`` of the declaration
+    and go to a thread with the callable when that is marked ``Send``.
+    """
     names = list(ctx.callee_arg_names)
     for sig in callee.signatures:
         for offset in (0, 1):
-            if len(sig.arg_types) - offset == len(ctx.args) and list(sig.arg_names[offset:]) == names:
-                return sig, offset
-    return None, 0
+            declared = sig.arg_types[offset:]
+            declared_names = sig.arg_names[offset:]
+            spec_at = next(
+                (i for i, t in enumerate(declared) if isinstance(t, ParamSpecType)), None
+            )
+            fixed = len(declared) if spec_at is None else spec_at
+            if spec_at is None and len(declared) != len(names):
+                continue
+            if spec_at is not None and len(names) < fixed:
+                continue
+            if any(
+                a is not None and b is not None and a != b
+                for a, b in zip(declared_names[:fixed], names[:fixed])
+            ):
+                continue
+            out: list[_FormalMarkers] = []
+            for t in declared[:fixed]:
+                markers = markers_of(t)
+                closure = Marker.SEND in markers and isinstance(
+                    get_proper_type(strip_markers(t)), CallableType
+                )
+                out.append((markers, closure))
+            rest = _OWNED_AND_SENT if _thread_paramspec(sig) else frozenset()
+            out += [(rest, False)] * (len(names) - fixed)
+            return out
+    return None
 
 
 def _thread_paramspec(sig: CallableType) -> bool:
