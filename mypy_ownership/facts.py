@@ -34,6 +34,8 @@ from mypy.nodes import (
     Var,
 )
 from mypy.plugin import FunctionContext, MethodContext
+from mypy.erasetype import erase_typevars
+from mypy.subtypes import is_subtype
 from mypy.types import (
     CallableType,
     Instance,
@@ -181,34 +183,51 @@ def _formal_markers(
     and go to a thread with the callable when that is marked ``Send``.
     """
     names = list(ctx.callee_arg_names)
-    for sig in callee.signatures:
-        for offset in (0, 1):
-            declared = sig.arg_types[offset:]
-            declared_names = sig.arg_names[offset:]
-            spec_at = next(
-                (i for i, t in enumerate(declared) if isinstance(t, ParamSpecType)), None
-            )
-            fixed = len(declared) if spec_at is None else spec_at
-            if spec_at is None and len(declared) != len(names):
-                continue
-            if spec_at is not None and len(names) < fixed:
-                continue
-            if any(
-                a is not None and b is not None and a != b
-                for a, b in zip(declared_names[:fixed], names[:fixed])
-            ):
-                continue
-            out: list[_FormalMarkers] = []
-            for t in declared[:fixed]:
-                markers = markers_of(t)
-                closure = Marker.SEND in markers and isinstance(
-                    get_proper_type(strip_markers(t)), CallableType
-                )
-                out.append((markers, closure))
-            rest = _OWNED_AND_SENT if _thread_paramspec(sig) else frozenset()
-            out += [(rest, False)] * (len(names) - fixed)
-            return out
+    candidates = [
+        shape for sig in callee.signatures if (shape := _shape(sig, names)) is not None
+    ]
+    if len(candidates) > 1:
+        # An overload: the item whose formals accept the actual types.
+        candidates = [c for c in candidates if _accepts(c[0], c[1], ctx)] or candidates[:1]
+    if not candidates:
+        return None
+    sig, offset, fixed = candidates[0]
+    out: list[_FormalMarkers] = []
+    for t in sig.arg_types[offset : offset + fixed]:
+        markers = markers_of(t)
+        closure = Marker.SEND in markers and isinstance(
+            get_proper_type(strip_markers(t)), CallableType
+        )
+        out.append((markers, closure))
+    rest = _OWNED_AND_SENT if _thread_paramspec(sig) else frozenset()
+    out += [(rest, False)] * (len(names) - fixed)
+    return out
+
+
+def _shape(sig: CallableType, names: list[str | None]) -> tuple[CallableType, int, int] | None:
+    """How ``sig`` lines up with the formals mypy used: the number of bound
+    leading formals dropped, and of formals before a ``ParamSpec``."""
+    for offset in (0, 1):
+        declared = sig.arg_types[offset:]
+        spec_at = next((i for i, t in enumerate(declared) if isinstance(t, ParamSpecType)), None)
+        fixed = len(declared) if spec_at is None else spec_at
+        if (len(names) < fixed) if spec_at is not None else (len(declared) != len(names)):
+            continue
+        pairs = zip(sig.arg_names[offset : offset + fixed], names[:fixed])
+        if any(a is not None and b is not None and a != b for a, b in pairs):
+            continue
+        return sig, offset, fixed
     return None
+
+
+def _accepts(sig: CallableType, offset: int, ctx: FunctionContext | MethodContext) -> bool:
+    for formal, actual_types in zip(sig.arg_types[offset:], ctx.arg_types):
+        formal = erase_typevars(formal)
+        if isinstance(get_proper_type(formal), ParamSpecType):
+            continue
+        if not all(is_subtype(t, formal) for t in actual_types):
+            return False
+    return True
 
 
 def _thread_paramspec(sig: CallableType) -> bool:
