@@ -16,6 +16,7 @@ arguments to the marked formals and lists what is moved:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from mypy.nodes import (
     ARG_STAR,
@@ -145,12 +146,13 @@ def moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> 
         return []
     moves: list[Move] = []
     seen: set[int] = set()
-    for actuals, kinds, types, (markers, takes_closure) in zip(
+    for actuals, kinds, types, (markers, role) in zip(
         ctx.args, ctx.arg_kinds, ctx.arg_types, formal_markers
     ):
         if Marker.OWNED not in markers:
             continue
-        into_thread = Marker.SEND in markers
+        takes_closure = role is _Role.CLOSURE
+        into_thread = role is not _Role.VALUE
         for actual, kind, typ in zip(actuals, kinds, types):
             if id(actual) in seen:
                 continue  # a `*args` actual maps to several formals
@@ -169,7 +171,13 @@ def moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> 
     return moves
 
 
-_FormalMarkers = tuple[frozenset[Marker], bool]  # markers, takes a closure to a thread
+class _Role(Enum):
+    VALUE = "value"  # an ordinary parameter
+    CLOSURE = "closure"  # a callable that runs in another thread
+    THREAD_ARG = "thread-arg"  # an argument that goes to that thread with it
+
+
+_FormalMarkers = tuple[frozenset[Marker], _Role]
 
 
 def _formal_markers(
@@ -195,12 +203,12 @@ def _formal_markers(
     out: list[_FormalMarkers] = []
     for t in sig.arg_types[offset : offset + fixed]:
         markers = markers_of(t)
-        closure = Marker.SEND in markers and isinstance(
+        runs_in_thread = Marker.SEND in markers and isinstance(
             get_proper_type(strip_markers(t)), CallableType
         )
-        out.append((markers, closure))
+        out.append((markers, _Role.CLOSURE if runs_in_thread else _Role.VALUE))
     rest = _OWNED_AND_SENT if _thread_paramspec(sig) else frozenset()
-    out += [(rest, False)] * (len(names) - fixed)
+    out += [(rest, _Role.THREAD_ARG)] * (len(names) - fixed)
     return out
 
 
