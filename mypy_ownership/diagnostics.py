@@ -43,3 +43,77 @@ def move_help(name: str, *, callee: str | None, from_runtime: bool, in_loop: boo
         f'help: to keep using "{name}", pass a copy ({copy}),'
         f' or declare the parameter "Borrowed[...]" if {callee} does not keep it'
     )
+
+
+# -- borrows: conflicts at a call (E0499, E0502, E0505) -----------------------------
+
+
+def borrow_conflict(name: str, later: str, earlier: str) -> str:
+    """``later``/``earlier`` are the kinds of the two accesses, in argument
+    order: "mutable", "immutable" or "move"."""
+    if later == "move":
+        return f'Cannot move out of "{name}" because it is borrowed'
+    if earlier == "move":
+        return f'Cannot borrow "{name}" because it is moved by the same call'
+    if later == earlier == "mutable":
+        return f'Cannot borrow "{name}" as mutable more than once at a time'
+    return f'Cannot borrow "{name}" as {later} because it is also borrowed as {earlier}'
+
+
+def earlier_borrow(name: str, earlier: str, *, by_thread: bool = False) -> str:
+    who = " by a scoped thread" if by_thread else ""
+    if earlier == "move":
+        return f'"{name}" is moved here'
+    return f'"{name}" is borrowed as {earlier}{who} here'
+
+
+def conflict_help(name: str) -> str:
+    return f'help: pass a copy ("copy.copy({name})") as one of them'
+
+
+# -- borrows: mutation through a shared borrow (E0596, E0594) -------------------------
+
+
+def mutate_through_shared(what: str, action: str) -> str:
+    """``action``: how it is mutated, e.g. 'call mutating method "append" on',
+    'assign to', 'delete an item of'."""
+    return f"Cannot {action} {what}, which is behind a shared borrow"
+
+
+def shared_borrow_declared(name: str) -> str:
+    return f'"{name}" is a shared borrow ("Borrowed[...]") declared here'
+
+
+def mutate_help(name: str) -> str:
+    return f'help: declare "{name}" as "MutBorrowed[...]" to mutate it, or mutate a copy'
+
+
+# -- borrows: escapes (E0521, E0597) ------------------------------------------------
+
+
+def borrow_escapes(what: str, how: str) -> str:
+    return f"Borrowed data {what} escapes the function: it is {how}"
+
+
+def borrowed_here(name: str) -> str:
+    return f'"{name}" is borrowed for the duration of the call only, from here'
+
+
+def escape_help(name: str) -> str:
+    return f'help: keep a copy ("copy.copy({name})"), or take the parameter as "Owned[...]"'
+
+
+def guarded_data_escapes(what: str, how: str) -> str:
+    return f"Lock-protected data {what} is {how} after the lock is released"
+
+
+def guard_used_after_release(name: str) -> str:
+    return f'Guard "{name}" is used after its lock was released'
+
+
+def lock_released_here() -> str:
+    return "lock released here"
+
+
+def guard_help() -> str:
+    return 'help: use it inside the "with" block, or copy the data out while the lock is held'

@@ -67,6 +67,8 @@ class CalleeFacts:
     from_runtime: bool
     # the declared signatures, markers included (several for an overload)
     signatures: tuple[CallableType, ...]
+    # leading formals binding drops (self, cls) when called the usual way
+    bound: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def callee_facts(node: SymbolNode | None) -> CalleeFacts | None:
         ctor = _constructor(node)
         if ctor is None:
             return None
-        return _facts(f'"{node.name}"', node.module_name, _signatures(ctor))
+        return _facts(f'"{node.name}"', node.module_name, _signatures(ctor), bound=1)
     if isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
         func = node.func if isinstance(node, Decorator) else node
         info = func.info if isinstance(func, FuncDef) else None
@@ -96,17 +98,21 @@ def callee_facts(node: SymbolNode | None) -> CalleeFacts | None:
             first = node.items[0]
             info = (first.func if isinstance(first, Decorator) else first).info
         label = f'"{node.name}"'
+        bound = 0
         if info is not None and info is not FUNC_NO_INFO:
             label = f'"{node.name}" of "{info.name}"'
-        return _facts(label, node.fullname.rsplit(".", 1)[0], _signatures(node))
+            bound = 0 if func.is_static else 1
+        return _facts(label, node.fullname.rsplit(".", 1)[0], _signatures(node), bound=bound)
     return None
 
 
-def _facts(label: str, module: str, signatures: list[CallableType]) -> CalleeFacts | None:
+def _facts(
+    label: str, module: str, signatures: list[CallableType], *, bound: int
+) -> CalleeFacts | None:
     if not any(_is_marked(sig) for sig in signatures):
         return None
     from_runtime = module == RUNTIME_PACKAGE or module.startswith(RUNTIME_PACKAGE + ".")
-    return CalleeFacts(label, from_runtime, tuple(signatures))
+    return CalleeFacts(label, from_runtime, tuple(signatures), bound)
 
 
 def _is_marked(sig: CallableType) -> bool:
@@ -192,7 +198,9 @@ def _formal_markers(
     """
     names = list(ctx.callee_arg_names)
     candidates = [
-        shape for sig in callee.signatures if (shape := _shape(sig, names)) is not None
+        shape
+        for sig in callee.signatures
+        if (shape := _shape(sig, names, callee.bound)) is not None
     ]
     if len(candidates) > 1:
         # An overload: the item whose formals accept the actual types.
@@ -212,10 +220,13 @@ def _formal_markers(
     return out
 
 
-def _shape(sig: CallableType, names: list[str | None]) -> tuple[CallableType, int, int] | None:
+def _shape(
+    sig: CallableType, names: list[str | None], bound: int
+) -> tuple[CallableType, int, int] | None:
     """How ``sig`` lines up with the formals mypy used: the number of bound
-    leading formals dropped, and of formals before a ``ParamSpec``."""
-    for offset in (0, 1):
+    leading formals dropped (the usual binding first: ``Class.method(obj,
+    ...)`` keeps ``self``), and of formals before a ``ParamSpec``."""
+    for offset in (bound, 1 - bound):
         declared = sig.arg_types[offset:]
         spec_at = next((i for i, t in enumerate(declared) if isinstance(t, ParamSpecType)), None)
         fixed = len(declared) if spec_at is None else spec_at

@@ -98,8 +98,6 @@ class UseGraph:
     successors: dict[UseKey, set[UseKey]] = field(default_factory=dict)
     # variables this body owns: its parameters and the names it binds
     owned: set[Var] = field(default_factory=set)
-    # local closures -> their captured references, for reference-site uses
-    closures: dict[FuncItem, dict[Var, list[NameExpr]]] = field(default_factory=dict)
     # errors already reported, by use, so that re-checks report nothing twice
     reported: set[UseKey] = field(default_factory=set)
 
@@ -113,7 +111,7 @@ def context_of(use: UseKey) -> Context:
 
 
 def analyse_function(func: FuncItem) -> UseGraph:
-    walker = _Walker(module_level=False)
+    walker = UseWalker(module_level=False)
     for arg in func.arguments:
         walker.graph.owned.add(arg.variable)
     walker.block(func.body)
@@ -121,7 +119,7 @@ def analyse_function(func: FuncItem) -> UseGraph:
 
 
 def analyse_module(tree: MypyFile) -> UseGraph:
-    walker = _Walker(module_level=True)
+    walker = UseWalker(module_level=True)
     walker.statements(tree.defs)
     return walker.graph
 
@@ -162,9 +160,11 @@ def _is_false_literal(e: Expression) -> bool:
     return isinstance(e, IntExpr) and e.value == 0
 
 
-class _Walker:
+class FlowWalker:
+    """The control flow of a body; subclasses say what a reference and a
+    binding do to the state."""
+
     def __init__(self, *, module_level: bool) -> None:
-        self.graph = UseGraph()
         self.module_level = module_level
         self.state: State | None = {}
         self.loops: list[_LoopFrame] = []
@@ -173,30 +173,33 @@ class _Walker:
         self.collectors: list[State] = []
         self.nonlocal_names: set[str] = set()
         self.by_name: dict[str, Var] = {}
+        # local closures -> the variables they capture, with their references
+        self.closures: dict[FuncItem, dict[Var, list[NameExpr]]] = {}
 
-    # -- events ------------------------------------------------------------
+    # -- events (what an analysis makes of a reference or a binding) ------------
 
     def use(self, key: UseKey, var: Var) -> None:
-        state = self.state
-        if state is None:
+        """A reference to ``var`` that reads it."""
+        raise NotImplementedError
+
+    def bind(self, var: Var, kind: int, source: Expression | None) -> None:
+        """``var`` gets a new value, reached from ``source`` when known
+        (an item of it, for a tuple target or a loop variable); or, with
+        ``source`` None, none that the analysis can follow (``del`` too)."""
+        raise NotImplementedError
+
+    def record(self, var: Var) -> None:
+        """Fold the state of ``var`` into every open ``try``: a handler or
+        ``finally`` block sees every state its guarded code passed."""
+        if self.state is None:
             return
-        pending = state.get(var)
-        if pending:
-            successors = self.graph.successors
-            for before in pending:
-                successors.setdefault(before, set()).add(key)
-        state[var] = frozenset((key,))
+        now = self.state.get(var, _NOTHING)
         for collector in self.collectors:
-            collector[var] = collector.get(var, _NOTHING) | {key}
+            mine = collector.get(var)
+            collector[var] = now if mine is None else mine | now
 
-    def bind(self, var: Var, kind: int) -> None:
-        if self._owns(var, kind):
-            self.graph.owned.add(var)
-            self.by_name[var.name] = var
-        if self.state is not None:
-            self.state.pop(var, None)
-
-    def _owns(self, var: Var, kind: int) -> bool:
+    def owns(self, var: Var, kind: int) -> bool:
+        """Is ``var`` a variable of this body (not of an enclosing one)?"""
         if var.name in self.nonlocal_names:
             return False
         return kind == (GDEF if self.module_level else LDEF)
@@ -238,20 +241,20 @@ class _Walker:
     def assignment(self, s: AssignmentStmt) -> None:
         self.expr(s.rvalue)
         for lvalue in s.lvalues:
-            self.target(lvalue)
+            self.target(lvalue, s.rvalue)
 
     def operator_assignment(self, s: OperatorAssignmentStmt) -> None:
         # `v += x` reads v first, then rebinds it
         self.expr(s.lvalue)
         self.expr(s.rvalue)
         if isinstance(s.lvalue, NameExpr):
-            self.target(s.lvalue)
+            self.target(s.lvalue, s.lvalue)
 
     def delete(self, s: DelStmt) -> None:
         targets = s.expr.items if isinstance(s.expr, TupleExpr) else [s.expr]
         for t in targets:
             if isinstance(t, NameExpr) and isinstance(t.node, Var):
-                self.bind(t.node, t.kind)  # unbound: nothing pending any more
+                self.bind(t.node, t.kind, None)  # unbound
             else:
                 self.expr(t)
 
@@ -301,7 +304,7 @@ class _Walker:
 
     def for_stmt(self, s: ForStmt) -> None:
         self.expr(s.expr)
-        exit_state, frame = self.loop(s.body, target=s.index)
+        exit_state, frame = self.loop(s.body, target=s.index, source=s.expr)
         self.after_loop(exit_state, frame, s.else_body)
 
     def loop(
@@ -310,6 +313,7 @@ class _Walker:
         *,
         condition: Expression | None = None,
         target: Expression | None = None,
+        source: Expression | None = None,
         forever: bool = False,
     ) -> tuple[State | None, _LoopFrame]:
         """Walk a loop body until the state at its head stops growing.
@@ -330,7 +334,7 @@ class _Walker:
                 self.expr(condition)
             exit_state = None if forever else _copy(self.state)
             if target is not None:
-                self.target(target)
+                self.target(target, source)
             self.block(body)
             self.loops.pop()
             new_head = _join([entry, self.state, *frame.continues])
@@ -362,10 +366,10 @@ class _Walker:
             if typ is not None:
                 self.expr(typ)
             if name is not None:
-                self.target(name)
+                self.target(name, None)
             self.block(handler)
             if name is not None and self.state is not None and isinstance(name.node, Var):
-                self.bind(name.node, name.kind)  # Python deletes it after the handler
+                self.bind(name.node, name.kind, None)  # Python deletes it after the handler
             exits.append(self.state)
         if to_finally is not None:
             self.collectors.pop()
@@ -384,7 +388,7 @@ class _Walker:
         for expr, target in zip(s.expr, s.target):
             self.expr(expr)
             if target is not None:
-                self.target(target)
+                self.target(target, expr)
         self.block(s.body)
 
     def match_stmt(self, s: MatchStmt) -> None:
@@ -394,7 +398,7 @@ class _Walker:
         exhaustive = False
         for pattern, guard, body in zip(s.patterns, s.guards, s.bodies):
             self.state = _copy(after_subject)
-            self.pattern(pattern)
+            self.pattern(pattern, s.subject)
             if guard is not None:
                 self.expr(guard)
             exits.append(self.branch(body, self.state))
@@ -404,10 +408,10 @@ class _Walker:
             exits.append(after_subject)
         self.state = _join(exits)
 
-    def pattern(self, p: Pattern) -> None:
+    def pattern(self, p: Pattern, subject: Expression) -> None:
         for child in pattern_children(p):
             if isinstance(child, Pattern):
-                self.pattern(child)
+                self.pattern(child, subject)
             else:
                 self.expr(child)
         name = (
@@ -417,7 +421,7 @@ class _Walker:
             else None
         )
         if name is not None:
-            self.target(name)
+            self.target(name, subject)
 
     def func_def(self, s: FuncItem) -> None:
         for arg in s.arguments:
@@ -449,28 +453,30 @@ class _Walker:
             names = [alias or name for name, alias in s.names]
         for name in names:
             var = self.by_name.get(name)
-            if var is not None and self.state is not None:
-                self.state.pop(var, None)
+            if var is not None:
+                self.bind(var, LDEF if not self.module_level else GDEF, None)
 
     def nonlocal_decl(self, s: NonlocalDecl) -> None:
         self.nonlocal_names.update(s.names)
 
     # -- expressions and targets -----------------------------------------------
 
-    def target(self, t: Expression) -> None:
+    def target(self, t: Expression, source: Expression | None) -> None:
         """An assignment target: names are rebound, the rest is evaluated."""
         if isinstance(t, NameExpr):
             if isinstance(t.node, Var):
-                self.bind(t.node, t.kind)
+                if self.owns(t.node, t.kind):
+                    self.by_name[t.node.name] = t.node
+                self.bind(t.node, t.kind, source)
         elif isinstance(t, (TupleExpr, ListExpr)):
-            for item in t.items:
-                self.target(item)
+            items = source.items if isinstance(source, (TupleExpr, ListExpr)) else None
+            for i, item in enumerate(t.items):
+                paired = items is not None and len(items) == len(t.items)
+                self.target(item, items[i] if paired and items is not None else source)
         elif isinstance(t, StarExpr):
-            self.target(t.expr)
-        elif isinstance(t, (MemberExpr, IndexExpr)):
-            self.expr(t)  # `obj.x = ...` uses obj
+            self.target(t.expr, source)
         else:
-            self.expr(t)
+            self.expr(t)  # `obj.x = ...` and `obj[i] = ...` use obj
 
     def expr(self, e: Expression) -> None:
         if isinstance(e, NameExpr):
@@ -479,7 +485,7 @@ class _Walker:
                 self.use(e, node)
             elif node is not None and not self.module_level:
                 func = function_of(node)
-                captures = self.graph.closures.get(func) if func is not None else None
+                captures = self.closures.get(func) if func is not None else None
                 if captures:
                     # Referring to a local closure reads what it captured.
                     for var in captures:
@@ -502,7 +508,7 @@ class _Walker:
             return
         if isinstance(e, AssignmentExpr):
             self.expr(e.value)
-            self.target(e.target)
+            self.target(e.target, e.value)
             return
         if isinstance(e, LambdaExpr):
             for arg in e.arguments:
@@ -529,7 +535,7 @@ class _Walker:
             captures.setdefault(var, []).append(ref)
             self.use(ref, var)
         if isinstance(func, FuncDef):
-            self.graph.closures[func] = captures
+            self.closures[func] = captures
 
     def comprehension(self, g: GeneratorExpr | DictionaryComprehension) -> None:
         # The first iterable is evaluated once, outside; everything else runs
@@ -541,7 +547,7 @@ class _Walker:
             for i, (seq, index, conds) in enumerate(zip(g.sequences, g.indices, g.condlists)):
                 if i:
                     self.expr(seq)
-                self.target(index)
+                self.target(index, seq)
                 for cond in conds:
                     self.expr(cond)
             for element in elements:
@@ -559,28 +565,55 @@ class _Walker:
         self.state = head
 
 
+class UseWalker(FlowWalker):
+    """Which use of a variable can come right after which (see the module
+    docstring): the state holds each variable's pending uses."""
+
+    def __init__(self, *, module_level: bool) -> None:
+        super().__init__(module_level=module_level)
+        self.graph = UseGraph()
+
+    def use(self, key: UseKey, var: Var) -> None:
+        state = self.state
+        if state is None:
+            return
+        pending = state.get(var)
+        if pending:
+            successors = self.graph.successors
+            for before in pending:
+                successors.setdefault(before, set()).add(key)
+        state[var] = frozenset((key,))
+        self.record(var)
+
+    def bind(self, var: Var, kind: int, source: Expression | None) -> None:
+        if self.owns(var, kind):
+            self.graph.owned.add(var)
+        if self.state is not None:
+            self.state.pop(var, None)
+
+
 _STATEMENTS = {
-    ExpressionStmt: _Walker.expression_stmt,
-    AssignmentStmt: _Walker.assignment,
-    OperatorAssignmentStmt: _Walker.operator_assignment,
-    DelStmt: _Walker.delete,
-    ReturnStmt: _Walker.return_stmt,
-    RaiseStmt: _Walker.raise_stmt,
-    AssertStmt: _Walker.assert_stmt,
-    BreakStmt: _Walker.break_stmt,
-    ContinueStmt: _Walker.continue_stmt,
-    IfStmt: _Walker.if_stmt,
-    WhileStmt: _Walker.while_stmt,
-    ForStmt: _Walker.for_stmt,
-    TryStmt: _Walker.try_stmt,
-    WithStmt: _Walker.with_stmt,
-    MatchStmt: _Walker.match_stmt,
-    FuncDef: _Walker.func_def,
-    Decorator: _Walker.decorator,
-    OverloadedFuncDef: _Walker.overloaded,
-    ClassDef: _Walker.class_def,
-    Import: _Walker.import_stmt,
-    ImportFrom: _Walker.import_stmt,
-    NonlocalDecl: _Walker.nonlocal_decl,
-    Block: _Walker.block,
+    ExpressionStmt: FlowWalker.expression_stmt,
+    AssignmentStmt: FlowWalker.assignment,
+    OperatorAssignmentStmt: FlowWalker.operator_assignment,
+    DelStmt: FlowWalker.delete,
+    ReturnStmt: FlowWalker.return_stmt,
+    RaiseStmt: FlowWalker.raise_stmt,
+    AssertStmt: FlowWalker.assert_stmt,
+    BreakStmt: FlowWalker.break_stmt,
+    ContinueStmt: FlowWalker.continue_stmt,
+    IfStmt: FlowWalker.if_stmt,
+    WhileStmt: FlowWalker.while_stmt,
+    ForStmt: FlowWalker.for_stmt,
+    TryStmt: FlowWalker.try_stmt,
+    WithStmt: FlowWalker.with_stmt,
+    MatchStmt: FlowWalker.match_stmt,
+    FuncDef: FlowWalker.func_def,
+    Decorator: FlowWalker.decorator,
+    OverloadedFuncDef: FlowWalker.overloaded,
+    ClassDef: FlowWalker.class_def,
+    Import: FlowWalker.import_stmt,
+    ImportFrom: FlowWalker.import_stmt,
+    NonlocalDecl: FlowWalker.nonlocal_decl,
+    Block: FlowWalker.block,
 }

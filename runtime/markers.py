@@ -83,3 +83,10 @@ def unsafe_sync(cls: _C) -> _C:
     """
     cls.__fearless_sync__ = True  # type: ignore[attr-defined]
     return cls
+
+
+def _ownership_checkpoint() -> None:
+    """A no-op the ``mypy_ownership`` plugin places (in mypy's view of the
+    code only, never in the source) at the top of every function that takes a
+    borrowed parameter, so that it is called back when mypy checks that body.
+    It is never called at run time."""
