@@ -52,6 +52,8 @@ def borrow_conflict(name: str, later: str, earlier: str) -> str:
     """``later``/``earlier`` are the kinds of the two accesses, in argument
     order: "mutable", "immutable" or "move"."""
     if later == "move":
+        if earlier == "move":
+            return f'Cannot move out of "{name}" because it is also moved by the same call'
         return f'Cannot move out of "{name}" because it is borrowed'
     if earlier == "move":
         return f'Cannot borrow "{name}" because it is moved by the same call'
@@ -103,8 +105,12 @@ def escape_help(name: str) -> str:
     return f'help: keep a copy ("copy.copy({name})"), or take the parameter as "Owned[...]"'
 
 
+def guarded_data_used_after_release(what: str) -> str:
+    return f"Lock-protected data {what} is used after the lock is released"
+
+
 def guarded_data_escapes(what: str, how: str) -> str:
-    return f"Lock-protected data {what} is {how} after the lock is released"
+    return f"Lock-protected data {what} escapes the lock: it is {how}"
 
 
 def guard_used_after_release(name: str) -> str:
@@ -117,3 +123,27 @@ def lock_released_here() -> str:
 
 def guard_help() -> str:
     return 'help: use it inside the "with" block, or copy the data out while the lock is held'
+
+
+def arc_is_shared(what: str) -> str:
+    return f'{what} is shared by every clone of the "Arc"'
+
+
+def arc_help() -> str:
+    return 'help: put the data in a "Mutex" inside the "Arc" to mutate it'
+
+
+def read_guard_is_shared(name: str) -> str:
+    return f'"{name}" is a read guard: it gives shared access only'
+
+
+def read_guard_help() -> str:
+    return 'help: take a "write()" guard to mutate it'
+
+
+def borrow_as_mutable_behind_shared(what: str) -> str:
+    return f"Cannot borrow {what} as mutable, as it is behind a shared borrow"
+
+
+def move_out_of_shared(what: str) -> str:
+    return f"Cannot move out of {what}, which is behind a shared borrow"

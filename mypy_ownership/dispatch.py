@@ -12,6 +12,7 @@ from typing import Any
 from mypy.nodes import TypeAlias
 from mypy.plugin import (
     AnalyzeTypeContext,
+    ClassDefContext,
     FunctionContext,
     MethodContext,
     Plugin,
@@ -21,7 +22,11 @@ from mypy.types import Type
 
 from mypy_ownership import marker_syntax
 from mypy_ownership.facts import CalleeFacts, callee_facts
-from mypy_ownership.markers import MARKER_BY_FULLNAME
+from mypy_ownership.borrows import BorrowChecker
+from mypy_ownership.checkpoint import CHECKPOINT_FULLNAME, request_checkpoint
+from mypy_ownership.class_facts import record_class_facts
+from mypy_ownership.markers import MARKER_BY_FULLNAME, Marker
+from mypy_ownership.mutation import MutationOracle
 from mypy_ownership.moves import MoveChecker
 from mypy_ownership.safety import debugging, guarded_call_hook
 from mypy_ownership.version import plugin_version
@@ -32,18 +37,27 @@ class OwnershipPlugin(Plugin):
         super().__init__(options)
         self._callees: dict[str, CalleeFacts | None] = {}
         self._moves = MoveChecker()
+        self._borrows = BorrowChecker(MutationOracle(_overlay_lookup()))
 
     def get_type_analyze_hook(
         self, fullname: str
     ) -> Callable[[AnalyzeTypeContext], Type] | None:
-        if fullname not in MARKER_BY_FULLNAME:
+        marker = MARKER_BY_FULLNAME.get(fullname)
+        if marker is None:
             return None
         sym = self.lookup_fully_qualified(fullname)
         if sym is None or not isinstance(sym.node, TypeAlias):
             return None
-        return partial(marker_syntax.check_marker_arity, alias=sym.node)
+        borrows = marker in (Marker.BORROWED, Marker.MUT_BORROWED)
+        return partial(self._on_marker, alias=sym.node, borrows=borrows)
+
+    def get_customize_class_mro_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
+        # Called for every class: its methods' facts go into its metadata.
+        return record_class_facts
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        if fullname == CHECKPOINT_FULLNAME:
+            return guarded_call_hook(self._on_checkpoint)
         callee = self._callee(fullname)
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
 
@@ -69,6 +83,24 @@ class OwnershipPlugin(Plugin):
         self._callees[fullname] = facts
         return facts
 
+    def _on_marker(self, ctx: AnalyzeTypeContext, alias: TypeAlias, borrows: bool) -> Type:
+        if borrows:
+            request_checkpoint(ctx)
+        return marker_syntax.check_marker_arity(ctx, alias)
+
+    def _on_checkpoint(self, ctx: FunctionContext) -> Type:
+        self._borrows.check_body(ctx)
+        return ctx.default_return_type
+
     def _on_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> Type:
         self._moves.check_call(ctx, callee)
+        self._borrows.check_call(ctx, callee)
         return ctx.default_return_type
+
+
+def _overlay_lookup():  # type: ignore[no-untyped-def]
+    try:
+        from mypy_ownership.overlays import bundled_overlay_dir, load_overlays
+    except ImportError:  # TEMPORARY until the overlay loader lands
+        return lambda fullname: None
+    return load_overlays([bundled_overlay_dir()]).mutates

@@ -47,6 +47,7 @@ from mypy.types import (
     get_proper_type,
 )
 
+from mypy_ownership.class_facts import method_facts
 from mypy_ownership.flow import UseKey
 from mypy_ownership.markers import Marker, markers_of, strip_markers
 from mypy_ownership.syntax import closure_references, function_of
@@ -147,18 +148,18 @@ def _signatures(node: SymbolNode) -> list[CallableType]:
 
 
 def moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Move]:
-    formal_markers = _formal_markers(ctx, callee)
-    if formal_markers is None:
+    formals = formal_markers(ctx, callee)
+    if formals is None:
         return []
     moves: list[Move] = []
     seen: set[int] = set()
     for actuals, kinds, types, (markers, role) in zip(
-        ctx.args, ctx.arg_kinds, ctx.arg_types, formal_markers
+        ctx.args, ctx.arg_kinds, ctx.arg_types, formals
     ):
         if Marker.OWNED not in markers:
             continue
-        takes_closure = role is _Role.CLOSURE
-        into_thread = role is not _Role.VALUE
+        takes_closure = role is Role.CLOSURE
+        into_thread = role is not Role.VALUE
         for actual, kind, typ in zip(actuals, kinds, types):
             if id(actual) in seen:
                 continue  # a `*args` actual maps to several formals
@@ -177,18 +178,18 @@ def moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> 
     return moves
 
 
-class _Role(Enum):
+class Role(Enum):
     VALUE = "value"  # an ordinary parameter
     CLOSURE = "closure"  # a callable that runs in another thread
     THREAD_ARG = "thread-arg"  # an argument that goes to that thread with it
 
 
-_FormalMarkers = tuple[frozenset[Marker], _Role]
+FormalMarkers = tuple[frozenset[Marker], Role]
 
 
-def _formal_markers(
+def formal_markers(
     ctx: FunctionContext | MethodContext, callee: CalleeFacts
-) -> list[_FormalMarkers] | None:
+) -> list[FormalMarkers] | None:
     """The markers of each formal of the signature mypy matched at this call.
 
     mypy hands the hook the formals after binding (``self``/``cls`` dropped)
@@ -208,15 +209,15 @@ def _formal_markers(
     if not candidates:
         return None
     sig, offset, fixed = candidates[0]
-    out: list[_FormalMarkers] = []
+    out: list[FormalMarkers] = []
     for t in sig.arg_types[offset : offset + fixed]:
         markers = markers_of(t)
         runs_in_thread = Marker.SEND in markers and isinstance(
             get_proper_type(strip_markers(t)), CallableType
         )
-        out.append((markers, _Role.CLOSURE if runs_in_thread else _Role.VALUE))
+        out.append((markers, Role.CLOSURE if runs_in_thread else Role.VALUE))
     rest = _OWNED_AND_SENT if _thread_paramspec(sig) else frozenset()
-    out += [(rest, _Role.THREAD_ARG)] * (len(names) - fixed)
+    out += [(rest, Role.THREAD_ARG)] * (len(names) - fixed)
     return out
 
 
@@ -297,3 +298,30 @@ def _closure_moves(actual: Expression, callee: CalleeFacts) -> list[Move]:
                 if isinstance(var, Var) and not is_shared_safely(var.type)
             ]
     return []
+
+
+def declared_function(node: SymbolNode | None) -> CallableType | None:
+    """The declared signature of a function or method (the first item of an
+    overload), markers included."""
+    if node is None:
+        return None
+    signatures = _signatures(node)
+    return signatures[0] if signatures else None
+
+
+def borrowed_parameters(func: FuncItem) -> dict[Var, frozenset[Marker]]:
+    """The parameters of ``func`` marked ``Borrowed``/``MutBorrowed``, with
+    their markers (``self`` too, whose marker ``class_facts`` keeps)."""
+    if not isinstance(func.type, CallableType):
+        return {}
+    out: dict[Var, frozenset[Marker]] = {}
+    for i, (arg, typ) in enumerate(zip(func.arguments, func.type.arg_types)):
+        markers = markers_of(typ)
+        if i == 0 and isinstance(func, FuncDef) and func.info is not FUNC_NO_INFO:
+            facts = method_facts(func.info, func.name)
+            declared = facts.get("declared") if facts else None
+            if declared is not None:
+                markers = frozenset({Marker.MUT_BORROWED if declared == "exclusive" else Marker.BORROWED})
+        if Marker.BORROWED in markers or Marker.MUT_BORROWED in markers:
+            out[arg.variable] = markers
+    return out

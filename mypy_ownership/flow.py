@@ -124,6 +124,17 @@ def analyse_module(tree: MypyFile) -> UseGraph:
     return walker.graph
 
 
+@dataclass(frozen=True)
+class ItemOf:
+    """The source of a binding that takes one item of ``expr``: a loop
+    variable, a comprehension variable, a target unpacked from it."""
+
+    expr: Expression
+
+
+Source = Expression | ItemOf | None
+
+
 @dataclass
 class _LoopFrame:
     breaks: list[State | None] = field(default_factory=list)
@@ -142,6 +153,10 @@ def _join(states: Iterable[State | None]) -> State | None:
             mine = result.get(var)
             result[var] = uses if mine is None or mine is uses else mine | uses
     return result
+
+
+def _item_of(source: Source) -> Source:
+    return ItemOf(source) if isinstance(source, Expression) else source
 
 
 def _copy(state: State | None) -> State | None:
@@ -182,10 +197,10 @@ class FlowWalker:
         """A reference to ``var`` that reads it."""
         raise NotImplementedError
 
-    def bind(self, var: Var, kind: int, source: Expression | None) -> None:
-        """``var`` gets a new value, reached from ``source`` when known
-        (an item of it, for a tuple target or a loop variable); or, with
-        ``source`` None, none that the analysis can follow (``del`` too)."""
+    def bind(self, var: Var, kind: int, source: Source) -> None:
+        """``var`` gets a new value, reached from ``source`` when known; or,
+        with ``source`` None, none that the analysis can follow (``del``
+        too)."""
         raise NotImplementedError
 
     def record(self, var: Var) -> None:
@@ -334,7 +349,7 @@ class FlowWalker:
                 self.expr(condition)
             exit_state = None if forever else _copy(self.state)
             if target is not None:
-                self.target(target, source)
+                self.target(target, _item_of(source))
             self.block(body)
             self.loops.pop()
             new_head = _join([entry, self.state, *frame.continues])
@@ -398,7 +413,7 @@ class FlowWalker:
         exhaustive = False
         for pattern, guard, body in zip(s.patterns, s.guards, s.bodies):
             self.state = _copy(after_subject)
-            self.pattern(pattern, s.subject)
+            self.pattern(pattern, ItemOf(s.subject))
             if guard is not None:
                 self.expr(guard)
             exits.append(self.branch(body, self.state))
@@ -408,7 +423,7 @@ class FlowWalker:
             exits.append(after_subject)
         self.state = _join(exits)
 
-    def pattern(self, p: Pattern, subject: Expression) -> None:
+    def pattern(self, p: Pattern, subject: Source) -> None:
         for child in pattern_children(p):
             if isinstance(child, Pattern):
                 self.pattern(child, subject)
@@ -461,7 +476,7 @@ class FlowWalker:
 
     # -- expressions and targets -----------------------------------------------
 
-    def target(self, t: Expression, source: Expression | None) -> None:
+    def target(self, t: Expression, source: Source) -> None:
         """An assignment target: names are rebound, the rest is evaluated."""
         if isinstance(t, NameExpr):
             if isinstance(t.node, Var):
@@ -470,9 +485,12 @@ class FlowWalker:
                 self.bind(t.node, t.kind, source)
         elif isinstance(t, (TupleExpr, ListExpr)):
             items = source.items if isinstance(source, (TupleExpr, ListExpr)) else None
+            paired = items is not None and len(items) == len(t.items)
             for i, item in enumerate(t.items):
-                paired = items is not None and len(items) == len(t.items)
-                self.target(item, items[i] if paired and items is not None else source)
+                if paired and items is not None:
+                    self.target(item, items[i])
+                else:
+                    self.target(item, _item_of(source))
         elif isinstance(t, StarExpr):
             self.target(t.expr, source)
         else:
@@ -547,7 +565,7 @@ class FlowWalker:
             for i, (seq, index, conds) in enumerate(zip(g.sequences, g.indices, g.condlists)):
                 if i:
                     self.expr(seq)
-                self.target(index, seq)
+                self.target(index, _item_of(seq))
                 for cond in conds:
                     self.expr(cond)
             for element in elements:
@@ -585,7 +603,7 @@ class UseWalker(FlowWalker):
         state[var] = frozenset((key,))
         self.record(var)
 
-    def bind(self, var: Var, kind: int, source: Expression | None) -> None:
+    def bind(self, var: Var, kind: int, source: Source) -> None:
         if self.owns(var, kind):
             self.graph.owned.add(var)
         if self.state is not None:

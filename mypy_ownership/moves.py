@@ -16,7 +16,7 @@ from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 
 from mypy_ownership import diagnostics, speculation
 from mypy_ownership.errorcodes import USE_AFTER_MOVE
-from mypy_ownership.facts import CalleeFacts, Move, moves_of_call
+from mypy_ownership.facts import CalleeFacts, Move, borrowed_parameters, moves_of_call
 from mypy_ownership.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
 
 
@@ -37,9 +37,10 @@ class MoveChecker:
         graph = self._graph(api)
         if graph is None:
             return
+        borrowed = borrowed_parameters(owner) if isinstance(owner := api.scope.current_function(), FuncItem) else {}
         for move in moves:
-            if move.var not in graph.owned:
-                continue  # not a local of this body: nothing to invalidate
+            if move.var not in graph.owned or move.var in borrowed:
+                continue  # not ours to move: the borrow check reports it
             for use in sorted(graph.next_uses(move.key), key=_position):
                 if use in graph.reported:
                     continue

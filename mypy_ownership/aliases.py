@@ -1,0 +1,101 @@
+"""Aliases: which locals may refer to (something reached from) a borrow.
+
+A borrow is a value the function may only look at, or only use for the
+duration of something: a ``Borrowed``/``MutBorrowed`` parameter, the data
+behind a lock guard, ``Arc.value``.  ``AliasWalker`` follows the function's
+control flow (``flow.FlowWalker``) and tracks, for every local, the borrows
+it may alias and the path from each (``w = v.items`` aliases ``v`` at
+``items``); at every reference it records what the name may alias there.
+Values of immutable types are copies, never aliases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mypy.nodes import (
+    ConditionalExpr,
+    Context,
+    Expression,
+    NameExpr,
+    OpExpr,
+    Var,
+)
+from mypy.types import Type
+
+from mypy_ownership.flow import FlowWalker, ItemOf, Source, UseKey
+from mypy_ownership.paths import ITEM, Path, place_of, type_at
+from mypy_ownership.traits import is_copy
+
+
+@dataclass(frozen=True, eq=False)
+class Borrow:
+    """Where a borrow comes from (compared by identity)."""
+
+    name: str  # how messages name it: the parameter, "arc.value", the guard
+    exclusive: bool  # MutBorrowed, a Mutex guard, a write() guard
+    typ: Type | None  # the type of the borrowed value
+    declared_at: Context  # where the notes point
+    kind: str  # "param", "arc", "read-guard", "guard"
+
+
+# A borrow and the path from it to the value a name holds.
+Alias = tuple[Borrow, Path]
+_NONE: frozenset[Alias] = frozenset()
+
+
+class AliasWalker(FlowWalker):
+    def __init__(self, seeds: dict[Var, frozenset[Alias]], *, module_level: bool = False) -> None:
+        super().__init__(module_level=module_level)
+        self.state = dict(seeds)
+        # reference -> what it may alias there (only references that alias)
+        self.aliases_at: dict[NameExpr, frozenset[Alias]] = {}
+
+    def use(self, key: UseKey, var: Var) -> None:
+        if self.state is None or not isinstance(key, NameExpr):
+            return
+        found = self.state.get(var)
+        if found:
+            self.aliases_at[key] = found | self.aliases_at.get(key, _NONE)
+
+    def bind(self, var: Var, kind: int, source: Source) -> None:
+        if self.state is None:
+            return
+        found = self.aliases_of(source)
+        if found:
+            self.state[var] = found
+        else:
+            self.state.pop(var, None)
+        self.record(var)
+
+    def aliases_of(self, source: Source) -> frozenset[Alias]:
+        """What the value of ``source`` may alias, immutable parts left out."""
+        if source is None:
+            return _NONE
+        if isinstance(source, ItemOf):
+            return _extend(self.aliases_of(source.expr), (ITEM,))
+        if isinstance(source, ConditionalExpr):
+            return self.aliases_of(source.if_expr) | self.aliases_of(source.else_expr)
+        if isinstance(source, OpExpr) and source.op in ("and", "or"):
+            return self.aliases_of(source.left) | self.aliases_of(source.right)
+        place = place_of(source)
+        if place is None or self.state is None:
+            return _NONE
+        return _extend(self.state.get(place.var, _NONE), place.path)
+
+
+def _extend(aliases: frozenset[Alias], path: Path) -> frozenset[Alias]:
+    out = set()
+    for borrow, base in aliases:
+        full = base + path
+        if not is_copy(type_at(borrow.typ, full)):
+            out.add((borrow, full))
+    return frozenset(out)
+
+
+def aliases_of_expr(aliases_at: dict[NameExpr, frozenset[Alias]], e: Expression) -> frozenset[Alias]:
+    """What ``e`` (a place) may alias, from the references the walk saw."""
+    place = place_of(e)
+    if place is None:
+        return _NONE
+    return _extend(aliases_at.get(place.root, _NONE), place.path)

@@ -1,0 +1,162 @@
+"""Facts about each user class's methods, gathered when mypy analyses the
+class: which methods write to ``self`` and which other methods they call.
+
+mypy frees function bodies once a module is checked and never loads them
+from its cache, so what the mutation inference needs from a method body is
+written into ``TypeInfo.metadata`` here (kept in the cache) and resolved
+later, with types, by ``mutation``.  The facts are syntactic:
+
+- ``writes``: the method assigns, deletes or augments an attribute of
+  ``self`` or an item or attribute below one (``self.x = ...``,
+  ``del self.items[k]``, ``self.count += 1``);
+- ``self_calls``: methods it calls on ``self``;
+- ``attr_calls``: ``[path, method]`` for calls on something reached from
+  ``self`` (``self.items.append(...)`` is ``[["items"], "append"]``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mypy.nodes import (
+    AssignmentStmt,
+    CallExpr,
+    Decorator,
+    DelStmt,
+    Expression,
+    FuncDef,
+    ListExpr,
+    MemberExpr,
+    Node,
+    OperatorAssignmentStmt,
+    OverloadedFuncDef,
+    StarExpr,
+    TupleExpr,
+)
+from mypy.plugin import ClassDefContext
+from mypy.types import CallableType, UnboundType
+
+from mypy_ownership.checkpoint import add_checkpoint
+from mypy_ownership.markers import Marker
+
+from mypy_ownership.paths import place_of
+from mypy_ownership.syntax import expression_children, statement_children
+
+METADATA_KEY = "mypy_ownership"
+
+
+def record_class_facts(ctx: ClassDefContext) -> None:
+    methods: dict[str, dict[str, Any]] = {}
+    for stmt in _class_level(ctx.cls.defs.body):
+        func = _method(stmt)
+        if func is None or func.is_static or func.is_class or not func.arguments:
+            continue
+        facts = _method_facts(func)
+        facts["declared"] = _declared_self_marker(ctx, func)
+        methods[func.name] = facts
+    ctx.cls.info.metadata[METADATA_KEY] = {"methods": methods}
+
+
+def _declared_self_marker(ctx: ClassDefContext, func: FuncDef) -> str | None:
+    """``self: Borrowed[Self]`` / ``self: MutBorrowed[Self]``: "shared" or
+    "exclusive", else None.
+
+    mypy rejects an explicit ``self`` annotation next to ``Self`` unless it
+    is ``Self`` itself, so the marker is taken off here, before mypy looks,
+    and kept in the class's facts; the method still gets its checkpoint.
+    """
+    sig = func.type
+    if not isinstance(sig, CallableType) or not sig.arg_types:
+        return None
+    annotation = sig.arg_types[0]
+    if not isinstance(annotation, UnboundType) or len(annotation.args) != 1:
+        return None
+    sym = ctx.api.lookup_qualified(annotation.name, annotation, suppress_errors=True)
+    if sym is None or sym.fullname not in _SELF_MARKERS:
+        return None
+    inner = annotation.args[0]
+    if isinstance(inner, UnboundType):
+        inner_sym = ctx.api.lookup_qualified(inner.name, inner, suppress_errors=True)
+        if inner_sym is not None and inner_sym.fullname in _SELF_NAMES:
+            sig.arg_types[0] = inner
+            add_checkpoint(ctx.api, func)
+    return _SELF_MARKERS[sym.fullname]
+
+
+_SELF_MARKERS = {
+    Marker.BORROWED.fullname: "shared",
+    Marker.MUT_BORROWED.fullname: "exclusive",
+}
+_SELF_NAMES = frozenset({"typing.Self", "typing_extensions.Self"})
+
+
+def method_facts(info: Any, name: str) -> dict[str, Any] | None:
+    data = info.metadata.get(METADATA_KEY)
+    if not data:
+        return None
+    facts: dict[str, Any] | None = data.get("methods", {}).get(name)
+    return facts
+
+
+def _class_level(body: list[Any]) -> list[Any]:
+    """Statements of a class body, looking into ``if`` blocks (version checks)."""
+    from mypy.nodes import Block, IfStmt
+
+    out = []
+    for stmt in body:
+        if isinstance(stmt, IfStmt):
+            for block in [*stmt.body, stmt.else_body]:
+                if isinstance(block, Block):
+                    out += _class_level(block.body)
+        else:
+            out.append(stmt)
+    return out
+
+
+def _method(stmt: Node) -> FuncDef | None:
+    if isinstance(stmt, FuncDef):
+        return stmt
+    if isinstance(stmt, Decorator):
+        return stmt.func
+    if isinstance(stmt, OverloadedFuncDef):
+        impl = stmt.impl
+        return impl.func if isinstance(impl, Decorator) else impl
+    return None
+
+
+def _method_facts(func: FuncDef) -> dict[str, Any]:
+    self_name = func.arguments[0].variable.name
+    writes = False
+    self_calls: list[str] = []
+    attr_calls: list[list[Any]] = []
+    stack: list[Node] = [func.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (AssignmentStmt, OperatorAssignmentStmt, DelStmt)):
+            targets = (
+                node.lvalues
+                if isinstance(node, AssignmentStmt)
+                else [node.lvalue] if isinstance(node, OperatorAssignmentStmt) else [node.expr]
+            )
+            writes = writes or any(_writes_below_self(t, self_name) for t in targets)
+        if isinstance(node, CallExpr) and isinstance(node.callee, MemberExpr):
+            place = place_of(node.callee.expr, resolved=False)
+            if place is not None and place.root.name == self_name:
+                if place.path:
+                    attr_calls.append([list(place.path), node.callee.name])
+                else:
+                    self_calls.append(node.callee.name)
+        if isinstance(node, Expression):
+            stack.extend(expression_children(node))
+        else:
+            stack.extend(statement_children(node))
+    return {"writes": writes, "self_calls": sorted(set(self_calls)), "attr_calls": attr_calls}
+
+
+def _writes_below_self(target: Expression, self_name: str) -> bool:
+    if isinstance(target, (TupleExpr, ListExpr)):
+        return any(_writes_below_self(t, self_name) for t in target.items)
+    if isinstance(target, StarExpr):
+        return _writes_below_self(target.expr, self_name)
+    place = place_of(target, resolved=False)
+    return place is not None and place.root.name == self_name and bool(place.path)

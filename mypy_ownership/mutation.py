@@ -1,0 +1,85 @@
+"""Which methods mutate their receiver.
+
+In order of authority:
+1. an explicit marker on ``self`` in the method's declaration:
+   ``self: MutBorrowed[Self]`` mutates, ``self: Borrowed[Self]`` does not;
+2. the ownership overlays (``stubs/``) for the standard library;
+3. inference for user classes: a method mutates when it writes to an
+   attribute of ``self`` (or below one), or calls a mutating method on
+   ``self`` or on something reached from it, transitively and through
+   inheritance (the receiver's class decides which override runs).
+Anything else (a compiled class with no overlay) is taken as not mutating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mypy.nodes import TypeInfo
+from mypy.typevars import fill_typevars
+from mypy.types import Instance, Type, get_proper_type
+
+from mypy_ownership.class_facts import method_facts
+from mypy_ownership.facts import declared_function
+from mypy_ownership.markers import Marker, markers_of
+from mypy_ownership.paths import type_at
+
+# Asks the overlays about a method's full name: True, False, or None (silent).
+OverlayLookup = Callable[[str], "bool | None"]
+
+
+class MutationOracle:
+    def __init__(self, overlays: OverlayLookup) -> None:
+        self._overlays = overlays
+        self._memo: dict[tuple[str, str], bool] = {}
+
+    def mutates(self, receiver: Type | None, method: str) -> bool:
+        t = get_proper_type(receiver)
+        if not isinstance(t, Instance):
+            return False
+        return self._mutates(t.type, method, set())
+
+    def _mutates(self, info: TypeInfo, method: str, active: set[tuple[str, str]]) -> bool:
+        key = (info.fullname, method)
+        if key in self._memo:
+            return self._memo[key]
+        if key in active:
+            return False  # a cycle of calls: decided by its other members
+        active.add(key)
+        result = self._decide(info, method, active)
+        active.discard(key)
+        if not active:
+            self._memo[key] = result
+        return result
+
+    def _decide(self, info: TypeInfo, method: str, active: set[tuple[str, str]]) -> bool:
+        for base in info.mro:
+            sym = base.names.get(method)
+            if sym is None or sym.node is None:
+                continue
+            func = declared_function(sym.node)
+            if func is not None and func.arg_types:
+                self_markers = markers_of(func.arg_types[0])
+                if Marker.MUT_BORROWED in self_markers:
+                    return True
+                if Marker.BORROWED in self_markers:
+                    return False
+            overlay = self._overlays(f"{base.fullname}.{method}")
+            if overlay is not None:
+                return overlay
+            facts = method_facts(base, method)
+            if facts is None:
+                return False
+            if facts.get("declared") is not None:
+                return bool(facts["declared"] == "exclusive")
+            if facts["writes"]:
+                return True
+            if any(self._mutates(info, m, active) for m in facts["self_calls"]):
+                return True
+            self_type = fill_typevars(info)
+            for path, m in facts["attr_calls"]:
+                below = get_proper_type(type_at(self_type, tuple(path)))
+                if isinstance(below, Instance) and self._mutates(below.type, m, active):
+                    return True
+            return False
+        return False
