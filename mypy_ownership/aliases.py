@@ -50,6 +50,8 @@ class AliasWalker(FlowWalker):
         self.state = dict(seeds)
         # reference -> what it may alias there (only references that alias)
         self.aliases_at: dict[NameExpr, frozenset[Alias]] = {}
+        # expressions (by id) whose value is a borrow: a `lock()` call
+        self.seeded_sources: dict[int, frozenset[Alias]] = {}
 
     def use(self, key: UseKey, var: Var) -> None:
         if self.state is None or not isinstance(key, NameExpr):
@@ -78,6 +80,9 @@ class AliasWalker(FlowWalker):
             return self.aliases_of(source.if_expr) | self.aliases_of(source.else_expr)
         if isinstance(source, OpExpr) and source.op in ("and", "or"):
             return self.aliases_of(source.left) | self.aliases_of(source.right)
+        seeded = self.seeded_sources.get(id(source))
+        if seeded is not None:
+            return seeded
         place = place_of(source)
         if place is None or self.state is None:
             return _NONE

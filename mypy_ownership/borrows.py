@@ -47,7 +47,7 @@ from mypy_ownership import diagnostics
 from mypy_ownership.aliases import Alias, AliasWalker, Borrow, aliases_of_expr
 from mypy_ownership.errorcodes import BORROW_ESCAPE, BORROW_MUTATE
 from mypy_ownership.facts import CalleeFacts, Role, borrowed_parameters, formal_markers
-from mypy_ownership.markers import Marker, markers_of
+from mypy_ownership.markers import Marker
 from mypy_ownership.mutation import MutationOracle
 from mypy_ownership.paths import ITEM, place_of, render
 from mypy_ownership.syntax import closure_references, expression_children, function_of, statement_children
@@ -109,7 +109,7 @@ class BorrowChecker:
         analysis = BorrowAnalysis(func, walker.aliases_at, walker.closures, walker.nonlocal_names)
         self._analyses[id(func)] = analysis
         if seeds:
-            _BodyScan(api, analysis, self._oracle).scan(func.body)
+            BodyScan(api, analysis, self._oracle).scan(func.body)
 
     def _reset_for(self, api: TypeChecker) -> None:
         if api.tree is not self._module:
@@ -191,7 +191,7 @@ def _render_expr(e: Expression) -> str:
     return render(place.root.name, place.path)
 
 
-class _BodyScan:
+class BodyScan:
     """One pass over the statements of a body, matching each mutation and
     each store against the aliases."""
 
@@ -359,14 +359,19 @@ def _escape(
 ) -> None:
     """``what`` escapes (None: the borrow a closure captured)."""
     borrow, path = min(found, key=lambda a: (a[0].name, a[1]))
+    what = what or render(borrow.name, path)
+    notes: tuple[tuple[str, Context], ...]
     if borrow.kind in ("guard", "read-guard"):
-        return  # lock guards are judged by the guard check
-    message = diagnostics.borrow_escapes(what or render(borrow.name, path), how)
+        message = diagnostics.guarded_data_escapes(what, how)
+        notes = ((diagnostics.lock_released_here(), borrow.declared_at), (diagnostics.guard_help(), where))
+    else:
+        message = diagnostics.borrow_escapes(what, how)
+        notes = (
+            (diagnostics.borrowed_here(borrow.name), borrow.declared_at),
+            (diagnostics.escape_help(borrow.name), where),
+        )
     if not _once(analysis, where, message):
         return
     error = api.fail(message, where, code=BORROW_ESCAPE)
-    for note, at in (
-        (diagnostics.borrowed_here(borrow.name), borrow.declared_at),
-        (diagnostics.escape_help(borrow.name), where),
-    ):
+    for note, at in notes:
         api.msg.note(note, at, code=BORROW_ESCAPE, origin_context=where, parent_error=error)

@@ -22,12 +22,15 @@ from mypy.types import Type
 
 from mypy_ownership import marker_syntax
 from mypy_ownership.facts import CalleeFacts, callee_facts
+from mypy_ownership.guards import GuardChecker, is_guard_method
 from mypy_ownership.borrows import BorrowChecker
 from mypy_ownership.checkpoint import CHECKPOINT_FULLNAME, request_checkpoint
 from mypy_ownership.class_facts import record_class_facts
+from mypy_ownership.conflicts import ConflictChecker
 from mypy_ownership.markers import MARKER_BY_FULLNAME, Marker
 from mypy_ownership.mutation import MutationOracle
 from mypy_ownership.moves import MoveChecker
+from mypy_ownership.scoped import ScopedChecker
 from mypy_ownership.safety import debugging, guarded_call_hook
 from mypy_ownership.version import plugin_version
 
@@ -37,7 +40,11 @@ class OwnershipPlugin(Plugin):
         super().__init__(options)
         self._callees: dict[str, CalleeFacts | None] = {}
         self._moves = MoveChecker()
-        self._borrows = BorrowChecker(MutationOracle(_overlay_lookup()))
+        oracle = MutationOracle(_overlay_lookup())
+        self._borrows = BorrowChecker(oracle)
+        self._guards = GuardChecker(oracle)
+        self._conflicts = ConflictChecker()
+        self._scoped = ScopedChecker(oracle)
 
     def get_type_analyze_hook(
         self, fullname: str
@@ -62,6 +69,8 @@ class OwnershipPlugin(Plugin):
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        if is_guard_method(fullname):
+            return guarded_call_hook(partial(self._on_lock, fullname=fullname))
         callee = self._callee(fullname)
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
 
@@ -88,13 +97,19 @@ class OwnershipPlugin(Plugin):
             request_checkpoint(ctx)
         return marker_syntax.check_marker_arity(ctx, alias)
 
+    def _on_lock(self, ctx: MethodContext, fullname: str) -> Type:
+        self._guards.check_lock_call(ctx, fullname)
+        return ctx.default_return_type
+
     def _on_checkpoint(self, ctx: FunctionContext) -> Type:
         self._borrows.check_body(ctx)
         return ctx.default_return_type
 
     def _on_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> Type:
         self._moves.check_call(ctx, callee)
+        self._conflicts.check_call(ctx, callee)
         self._borrows.check_call(ctx, callee)
+        self._scoped.check_call(ctx, callee)
         return ctx.default_return_type
 
 

@@ -40,7 +40,6 @@ from mypy.subtypes import is_subtype
 from mypy.types import (
     CallableType,
     Instance,
-    ParamSpecFlavor,
     ParamSpecType,
     TupleType,
     Type,

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
-from mypy.nodes import Decorator, Expression, FuncDef, IndexExpr, MemberExpr, NameExpr, Var
+from mypy.nodes import (
+    Decorator,
+    Expression,
+    FuncDef,
+    IndexExpr,
+    MemberExpr,
+    NameExpr,
+    OverloadedFuncDef,
+    Var,
+)
 from mypy.types import (
     AnyType,
     CallableType,
@@ -100,6 +109,9 @@ def attribute_type(typ: Type, name: str) -> Type | None:
             declared = _return_type(node.func)
         elif isinstance(node, FuncDef) and node.is_property:
             declared = _return_type(node)
+        elif isinstance(node, OverloadedFuncDef) and node.is_property and node.items:
+            getter = node.items[0]
+            declared = _return_type(getter.func if isinstance(getter, Decorator) else getter)
         if declared is None:
             return None
         return expand_type_by_instance(declared, map_instance_to_supertype(t, base))

@@ -25,7 +25,6 @@ from mypy.nodes import (
     DictExpr,
     DictionaryComprehension,
     Expression,
-    FuncDef,
     FuncItem,
     GeneratorExpr,
     IndexExpr,

@@ -1,0 +1,162 @@
+"""Conflicting borrows at one call (rustc's E0499, E0502, E0505).
+
+In a single call, a value lent exclusively (``MutBorrowed``) may not also be
+lent or moved to another parameter, and a moved value may not also be lent:
+``push_all(vec, vec)`` with ``src: Borrowed``, ``dst: MutBorrowed``.  "The
+same value" is the same local, or locals made aliases of each other by plain
+assignment (``b = a``) that are still aliases where the call is: that is
+followed along the control flow by ``NameAliasWalker``, once per function.
+A method whose ``self`` is marked counts its receiver as an argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mypy.checker import TypeChecker
+from mypy.nodes import CallExpr, Expression, FuncItem, MemberExpr, MypyFile, NameExpr, Var
+from mypy.plugin import FunctionContext, MethodContext
+
+from mypy_ownership import diagnostics
+from mypy_ownership.errorcodes import BORROW_CONFLICT
+from mypy_ownership.facts import CalleeFacts, Role, formal_markers
+from mypy_ownership.flow import FlowWalker, Source, UseKey
+from mypy_ownership.markers import Marker, markers_of
+from mypy_ownership.traits import is_copy
+
+
+@dataclass(frozen=True)
+class Access:
+    expr: NameExpr
+    kind: str  # "mutable", "immutable", "move"
+
+
+class NameAliasWalker(FlowWalker):
+    """For every reference, the locals it may be an alias of (itself
+    included), through plain assignments ``b = a``."""
+
+    def __init__(self) -> None:
+        super().__init__(module_level=False)
+        self.roots_at: dict[NameExpr, frozenset[Var]] = {}
+
+    def use(self, key: UseKey, var: Var) -> None:
+        if self.state is not None and isinstance(key, NameExpr) and var in self.state:
+            self.roots_at[key] = self.roots_at.get(key, frozenset()) | self.state[var]
+
+    def bind(self, var: Var, kind: int, source: Source) -> None:
+        if self.state is None:
+            return
+        if isinstance(source, NameExpr) and isinstance(source.node, Var) and source.node is not var:
+            roots = self.state.get(source.node, frozenset({source.node}))
+            self.state[var] = roots | {var}
+            for other in roots:  # `b = a`: a is now also an alias of b
+                self.state[other] = self.state.get(other, frozenset({other})) | {var}
+        else:
+            self.state.pop(var, None)
+            for other, roots in list(self.state.items()):
+                if var in roots:
+                    self.state[other] = roots - {var}
+        self.record(var)
+
+
+class ConflictChecker:
+    def __init__(self) -> None:
+        self._module: MypyFile | None = None
+        self._roots: dict[int, tuple[FuncItem, dict[NameExpr, frozenset[Var]]]] = {}
+        self._reported: set[int] = set()
+
+    def check_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> None:
+        accesses = _accesses(ctx, callee)
+        if len(accesses) < 2:
+            return
+        roots_at = self._roots_at(ctx.api)
+        accesses.sort(key=lambda a: (a.expr.line, a.expr.column))
+        for j, later in enumerate(accesses):
+            for earlier in accesses[:j]:
+                if later.kind == earlier.kind == "immutable":
+                    continue
+                if later.expr.node is earlier.expr.node and later.kind == earlier.kind == "move":
+                    continue  # the same name moved twice: a use after move
+                if not (_roots(roots_at, later.expr) & _roots(roots_at, earlier.expr)):
+                    continue
+                self._report(ctx, later, earlier)
+                break
+
+    def _roots_at(self, api: object) -> dict[NameExpr, frozenset[Var]]:
+        assert isinstance(api, TypeChecker)
+        if api.tree is not self._module:
+            self._module, self._roots = api.tree, {}
+        func = api.scope.current_function()
+        if func is None:
+            return {}
+        cached = self._roots.get(id(func))
+        if cached is not None and cached[0] is func:
+            return cached[1]
+        walker = NameAliasWalker()
+        walker.block(func.body)
+        self._roots[id(func)] = (func, walker.roots_at)
+        return walker.roots_at
+
+    def _report(self, ctx: FunctionContext | MethodContext, later: Access, earlier: Access) -> None:
+        if id(later.expr) in self._reported:
+            return
+        self._reported.add(id(later.expr))
+        api = ctx.api
+        error = api.fail(
+            diagnostics.borrow_conflict(later.expr.name, later.kind, earlier.kind),
+            later.expr,
+            code=BORROW_CONFLICT,
+        )
+        for note, at in (
+            (diagnostics.earlier_borrow(earlier.expr.name, earlier.kind), earlier.expr),
+            (diagnostics.conflict_help(later.expr.name), later.expr),
+        ):
+            api.msg.note(note, at, code=BORROW_CONFLICT, origin_context=later.expr, parent_error=error)
+
+
+def _roots(roots_at: dict[NameExpr, frozenset[Var]], e: NameExpr) -> frozenset[Var]:
+    assert isinstance(e.node, Var)
+    return roots_at.get(e, frozenset({e.node}))
+
+
+def _kind(markers: frozenset[Marker], role: Role) -> str | None:
+    if role is Role.THREAD_ARG or Marker.OWNED in markers:
+        return "move"
+    if Marker.MUT_BORROWED in markers:
+        return "mutable"
+    if Marker.BORROWED in markers:
+        return "immutable"
+    return None
+
+
+def _accesses(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Access]:
+    formals = formal_markers(ctx, callee)
+    if formals is None:
+        return []
+    out: list[Access] = []
+    for actuals, types, (markers, role) in zip(ctx.args, ctx.arg_types, formals):
+        kind = _kind(markers, role)
+        if kind is None or role is Role.CLOSURE:
+            continue
+        for actual, typ in zip(actuals, types):
+            if isinstance(actual, NameExpr) and isinstance(actual.node, Var) and not is_copy(typ):
+                out.append(Access(actual, kind))
+    receiver = _marked_receiver(ctx, callee)
+    if receiver is not None:
+        out.append(receiver)
+    return out
+
+
+def _marked_receiver(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> Access | None:
+    """The receiver of ``obj.method(...)`` when the method's ``self`` is marked."""
+    call = ctx.context
+    if callee.bound != 1 or not isinstance(call, CallExpr) or not isinstance(call.callee, MemberExpr):
+        return None
+    obj: Expression = call.callee.expr
+    if not isinstance(obj, NameExpr) or not isinstance(obj.node, Var):
+        return None
+    sig = callee.signatures[0]
+    kind = _kind(markers_of(sig.arg_types[0]), Role.VALUE) if sig.arg_types else None
+    if kind is None or kind == "move" or not isinstance(ctx, MethodContext) or is_copy(ctx.type):
+        return None
+    return Access(obj, kind)
