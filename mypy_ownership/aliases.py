@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from mypy.nodes import (
     ConditionalExpr,
+    IndexExpr,
+    MemberExpr,
     Context,
     Expression,
     NameExpr,
@@ -98,8 +100,21 @@ def _extend(aliases: frozenset[Alias], path: Path) -> frozenset[Alias]:
     return frozenset(out)
 
 
-def aliases_of_expr(aliases_at: dict[NameExpr, frozenset[Alias]], e: Expression) -> frozenset[Alias]:
-    """What ``e`` (a place) may alias, from the references the walk saw."""
+def aliases_of_expr(
+    aliases_at: dict[NameExpr, frozenset[Alias]],
+    e: Expression,
+    seeded: dict[int, frozenset[Alias]] | None = None,
+) -> frozenset[Alias]:
+    """What ``e`` (a place) may alias, from the references the walk saw and
+    the expressions that are borrows themselves (``arc.value``)."""
+    if seeded:
+        path: list[str] = []
+        node: Expression = e
+        while isinstance(node, (MemberExpr, IndexExpr)):
+            if id(node) in seeded:
+                return _extend(seeded[id(node)], tuple(reversed(path)))
+            path.append(node.name if isinstance(node, MemberExpr) else ITEM)
+            node = node.expr if isinstance(node, MemberExpr) else node.base
     place = place_of(e)
     if place is None:
         return _NONE

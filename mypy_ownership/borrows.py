@@ -40,7 +40,7 @@ from mypy.nodes import (
     YieldExpr,
     YieldFromExpr,
 )
-from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
+from mypy.plugin import AttributeContext, CheckerPluginInterface, FunctionContext, MethodContext
 from mypy.types import CallableType
 
 from mypy_ownership import diagnostics
@@ -65,9 +65,11 @@ class BorrowAnalysis:
     closures: dict[FuncItem, dict[Var, list[NameExpr]]]
     nonlocal_names: set[str]
     reported: set[tuple[int, str]] = field(default_factory=set)
+    # expressions that are borrows themselves, by id (``arc.value``)
+    seeded: dict[int, frozenset[Alias]] = field(default_factory=dict)
 
     def aliases(self, e: Expression) -> frozenset[Alias]:
-        return aliases_of_expr(self.aliases_at, e)
+        return aliases_of_expr(self.aliases_at, e, self.seeded)
 
     def captured(self, e: Expression) -> frozenset[Alias]:
         """What a closure (a lambda, or a local function named) captures."""
@@ -90,6 +92,7 @@ class BorrowChecker:
         self._oracle = oracle
         self._module: MypyFile | None = None
         self._analyses: dict[int, BorrowAnalysis] = {}
+        self._arc_accesses: set[int] = set()
 
     # -- the checkpoint: the body ---------------------------------------------------
 
@@ -110,6 +113,33 @@ class BorrowChecker:
         self._analyses[id(func)] = analysis
         if seeds:
             BodyScan(api, analysis, self._oracle).scan(func.body)
+
+    def check_arc_value(self, ctx: AttributeContext) -> None:
+        """``arc.value`` is shared by every clone of the Arc: a shared
+        borrow wherever it is read."""
+        api = ctx.api
+        assert isinstance(api, TypeChecker)
+        func = api.scope.current_function()
+        access = ctx.context
+        if func is None or ctx.is_lvalue or not isinstance(access, MemberExpr):
+            return
+        if id(access) in self._arc_accesses:
+            return
+        self._arc_accesses.add(id(access))
+        borrow = Borrow(
+            name=_render_expr(access).strip('"'),
+            exclusive=False,
+            typ=ctx.default_attr_type,
+            declared_at=access,
+            kind="arc",
+        )
+        seed = frozenset({(borrow, ())})
+        walker = AliasWalker({})
+        walker.seeded_sources[id(access)] = seed
+        walker.block(func.body)
+        analysis = BorrowAnalysis(func, walker.aliases_at, walker.closures, walker.nonlocal_names)
+        analysis.seeded[id(access)] = seed
+        BodyScan(api, analysis, self._oracle, mutations_only=True).scan(func.body)
 
     def _reset_for(self, api: TypeChecker) -> None:
         if api.tree is not self._module:
@@ -195,10 +225,18 @@ class BodyScan:
     """One pass over the statements of a body, matching each mutation and
     each store against the aliases."""
 
-    def __init__(self, api: TypeChecker, analysis: BorrowAnalysis, oracle: MutationOracle) -> None:
+    def __init__(
+        self,
+        api: TypeChecker,
+        analysis: BorrowAnalysis,
+        oracle: MutationOracle,
+        *,
+        mutations_only: bool = False,
+    ) -> None:
         self.api = api
         self.analysis = analysis
         self.oracle = oracle
+        self.mutations_only = mutations_only  # Arc.value may be kept: it is shared
 
     def scan(self, root: Node) -> None:
         stack: list[Node] = [root]
@@ -285,6 +323,8 @@ class BodyScan:
 
     def store(self, value: Expression, how: str) -> None:
         """``value`` goes somewhere that outlives the call."""
+        if self.mutations_only:
+            return
         a = self.analysis
         for part in _parts(value):
             found = a.aliases(part)

@@ -12,6 +12,7 @@ from typing import Any
 from mypy.nodes import TypeAlias
 from mypy.plugin import (
     AnalyzeTypeContext,
+    AttributeContext,
     ClassDefContext,
     FunctionContext,
     MethodContext,
@@ -33,6 +34,9 @@ from mypy_ownership.moves import MoveChecker
 from mypy_ownership.scoped import ScopedChecker
 from mypy_ownership.safety import debugging, guarded_call_hook
 from mypy_ownership.version import plugin_version
+
+
+ARC_VALUE = "fearless.arc.Arc.value"
 
 
 class OwnershipPlugin(Plugin):
@@ -74,6 +78,11 @@ class OwnershipPlugin(Plugin):
         callee = self._callee(fullname)
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
 
+    def get_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
+        if fullname == ARC_VALUE:
+            return self._on_arc_value
+        return None
+
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
         return {"plugin": plugin_version()}
 
@@ -96,6 +105,14 @@ class OwnershipPlugin(Plugin):
         if borrows:
             request_checkpoint(ctx)
         return marker_syntax.check_marker_arity(ctx, alias)
+
+    def _on_arc_value(self, ctx: AttributeContext) -> Type:
+        try:
+            self._borrows.check_arc_value(ctx)
+        except Exception:
+            if debugging():
+                raise
+        return ctx.default_attr_type
 
     def _on_lock(self, ctx: MethodContext, fullname: str) -> Type:
         self._guards.check_lock_call(ctx, fullname)
