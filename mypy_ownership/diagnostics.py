@@ -5,12 +5,9 @@ from __future__ import annotations
 
 
 def marker_arity(marker: str, given: int) -> str:
-    return (
-        f'"{marker}" takes exactly one type argument, {given} given'
-        f' (write "{marker}[list[int]]", not "{marker}")'
-        if given == 0
-        else f'"{marker}" takes exactly one type argument, {given} given'
-    )
+    hint = f' (put the type inside, e.g. "{marker}[list[int]]")' if given == 0 else ""
+    return f'"{marker}" takes exactly one type argument, {given} given{hint}'
+
 
 
 # -- use after move (E0382) ---------------------------------------------------------
