@@ -46,6 +46,8 @@ METADATA_KEY = "mypy_ownership"
 
 
 def record_class_facts(ctx: ClassDefContext) -> None:
+    if getattr(ctx.api, "is_stub_file", False):
+        return  # stubs have no bodies to learn from (overlays speak for them)
     methods: dict[str, dict[str, Any]] = {}
     for stmt in _class_level(ctx.cls.defs.body):
         func = _method(stmt)

@@ -43,6 +43,8 @@ class OwnershipPlugin(Plugin):
     def __init__(self, options: Any) -> None:
         super().__init__(options)
         self._callees: dict[str, CalleeFacts | None] = {}
+        # Whatever changes results must be here, or mypy's cache goes stale.
+        self._config_data = {"plugin": plugin_version()}
         self._moves = MoveChecker()
         oracle = MutationOracle(_overlay_lookup())
         self._borrows = BorrowChecker(oracle)
@@ -84,7 +86,7 @@ class OwnershipPlugin(Plugin):
         return None
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
-        return {"plugin": plugin_version()}
+        return self._config_data
 
     def _callee(self, fullname: str) -> CalleeFacts | None:
         try:

@@ -186,7 +186,24 @@ class Role(Enum):
 FormalMarkers = tuple[frozenset[Marker], Role]
 
 
+_last_formals: tuple[object, object, list[FormalMarkers] | None] = (None, None, None)
+
+
 def formal_markers(
+    ctx: FunctionContext | MethodContext, callee: CalleeFacts
+) -> list[FormalMarkers] | None:
+    """The markers of each formal of the signature mypy matched at this call
+    (remembered for the call in hand: every check of the call asks)."""
+    global _last_formals
+    context, known, formals = _last_formals
+    if context is ctx.context and known is callee:
+        return formals
+    formals = _formal_markers(ctx, callee)
+    _last_formals = (ctx.context, callee, formals)
+    return formals
+
+
+def _formal_markers(
     ctx: FunctionContext | MethodContext, callee: CalleeFacts
 ) -> list[FormalMarkers] | None:
     """The markers of each formal of the signature mypy matched at this call.
