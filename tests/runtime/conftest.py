@@ -1,0 +1,88 @@
+"""Helpers for the runtime tests.
+
+No test asserts on timing.  Timeouts appear only as deadlock guards: a test
+that would hang fails after DEADLINE seconds instead.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+DEADLINE = 10.0
+
+
+def _wait_until(pred: Callable[[], bool], timeout: float = DEADLINE) -> None:
+    """Poll until ``pred()`` is true; fail the test after ``timeout`` s."""
+    end = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > end:
+            pytest.fail(f"condition not reached within {timeout} s: {pred}")
+        time.sleep(0.001)
+
+
+class Threads:
+    """Plain ``threading`` threads (independent of ``fearless.spawn``) whose
+    exceptions are collected and re-raised by ``join_all``."""
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+        self.results: dict[int, Any] = {}
+
+    def start(self, fn: Callable[..., Any], *args: Any) -> threading.Thread:
+        index = len(self._threads)
+
+        def run() -> None:
+            try:
+                self.results[index] = fn(*args)
+            except BaseException as exc:  # reported by join_all
+                self.errors.append(exc)
+
+        t = threading.Thread(target=run, daemon=True)
+        self._threads.append(t)
+        t.start()
+        return t
+
+    def join_all(self, timeout: float = DEADLINE) -> None:
+        end = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, end - time.monotonic()))
+            if t.is_alive():
+                pytest.fail("a thread is still running: deadlock?")
+        if self.errors:
+            raise self.errors[0]
+
+
+WATCHDOG = 60.0
+
+
+@pytest.fixture(autouse=True)
+def _watchdog() -> Iterator[None]:
+    """Last-resort deadlock guard: a test still running after WATCHDOG s
+    dumps every thread's stack and kills the process (a failure, not a
+    hang).  Tests normally fail much earlier, through DEADLINE."""
+    faulthandler.dump_traceback_later(WATCHDOG, exit=True, file=sys.__stderr__ or sys.stderr)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., None]:
+    return _wait_until
+
+
+@pytest.fixture
+def threads() -> Iterator[Threads]:
+    ts = Threads()
+    yield ts
+    # Do not leak running threads into the next test (they are daemons, so a
+    # stuck one cannot hang the interpreter either).
+    for t in ts._threads:
+        t.join(DEADLINE)

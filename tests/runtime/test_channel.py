@@ -1,0 +1,495 @@
+"""Channels with real threads: nothing lost, nothing duplicated, FIFO per
+producer, disconnection both ways, bounded and rendezvous blocking."""
+
+from __future__ import annotations
+
+import copy
+import gc
+import pickle
+import signal
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from fearless import (
+    ClosedError,
+    Empty,
+    Full,
+    Receiver,
+    RecvError,
+    RecvTimeout,
+    Sender,
+    SendError,
+    channel,
+    sync_channel,
+)
+from fearless.channel import _WaitQueue
+
+PRODUCERS = 8
+PER_PRODUCER = 10_000
+DEADLINE = 10.0
+
+
+def _drain(rx: Receiver[Any]) -> list[Any]:
+    """``list(rx)``, but a missing disconnection fails instead of hanging."""
+    out = []
+    while True:
+        try:
+            out.append(rx.recv(timeout=DEADLINE))
+        except RecvError:
+            return out
+
+
+def _produce(tx: Sender[tuple[int, int]], pid: int, n: int) -> None:
+    with tx:
+        for i in range(n):
+            tx.send((pid, i))
+
+
+def _check_stream(received: list[tuple[int, int]], producers: int, n: int) -> None:
+    # Exact multiset: every message once, none invented.
+    expected = Counter((p, i) for p in range(producers) for i in range(n))
+    assert Counter(received) == expected
+    # FIFO per producer.
+    last = dict.fromkeys(range(producers), -1)
+    for pid, i in received:
+        assert i == last[pid] + 1, f"producer {pid}: {i} after {last[pid]}"
+        last[pid] = i
+
+
+def test_many_producers_unbounded_exact_and_fifo(threads: Any) -> None:
+    tx, rx = channel[tuple[int, int]]()
+    for pid in range(PRODUCERS):
+        threads.start(_produce, tx.clone(), pid, PER_PRODUCER)
+    tx.close()
+    received = _drain(rx)  # ends when the last producer closes its Sender
+    threads.join_all()
+    _check_stream(received, PRODUCERS, PER_PRODUCER)
+
+
+def test_many_producers_bounded_exact_and_fifo(threads: Any) -> None:
+    tx, rx = sync_channel[tuple[int, int]](4)
+    for pid in range(4):
+        threads.start(_produce, tx.clone(), pid, 5_000)
+    del tx  # garbage collection closes it, like close()
+    received = _drain(rx)
+    threads.join_all()
+    _check_stream(received, 4, 5_000)
+
+
+def test_many_producers_rendezvous_exact(threads: Any) -> None:
+    tx, rx = sync_channel[tuple[int, int]](0)
+    for pid in range(4):
+        threads.start(_produce, tx.clone(), pid, 500)
+    tx.close()
+    received = _drain(rx)
+    threads.join_all()
+    _check_stream(received, 4, 500)
+
+
+def test_consumer_in_thread_with_timeouts(threads: Any) -> None:
+    tx, rx = channel[int]()
+
+    def consume() -> list[int]:
+        out = []
+        while True:
+            try:
+                out.append(rx.recv(timeout=10))
+            except RecvError:
+                return out
+
+    threads.start(consume)
+    with tx:
+        for i in range(1000):
+            tx.send(i)
+    threads.join_all()
+    assert threads.results[0] == list(range(1000))
+
+
+# -- disconnection: senders gone ----------------------------------------------
+
+
+def test_recv_drains_buffer_then_raises_after_close() -> None:
+    tx, rx = channel[int]()
+    for i in range(3):
+        tx.send(i)
+    tx.close()
+    assert [rx.recv(), rx.recv(), rx.recv()] == [0, 1, 2]
+    with pytest.raises(RecvError):
+        rx.recv()
+    with pytest.raises(RecvError):
+        rx.try_recv()
+    with pytest.raises(RecvError):
+        rx.recv(timeout=10)
+
+
+def test_disconnect_needs_every_clone_closed() -> None:
+    tx, rx = channel[int]()
+    tx2 = tx.clone()
+    tx.close()
+    with pytest.raises(Empty):
+        rx.try_recv()  # tx2 still open
+    tx2.send(7)
+    tx2.close()
+    assert rx.recv() == 7
+    with pytest.raises(RecvError):
+        rx.recv()
+
+
+def test_close_is_idempotent() -> None:
+    tx, rx = channel[int]()
+    tx2 = tx.clone()
+    tx.close()
+    tx.close()
+    with tx:
+        pass
+    # A double-counted close would have disconnected the channel.
+    with pytest.raises(Empty):
+        rx.try_recv()
+    tx2.close()
+    with pytest.raises(RecvError):
+        rx.try_recv()
+
+
+def test_sender_garbage_collected_disconnects() -> None:
+    tx, rx = channel[int]()
+    tx.send(1)
+    del tx
+    assert rx.recv() == 1
+    with pytest.raises(RecvError):
+        rx.recv(timeout=10)
+
+
+def test_sender_in_reference_cycle_collected_disconnects() -> None:
+    tx, rx = channel[int]()
+    cycle: list[Any] = [tx]
+    cycle.append(cycle)
+    del tx, cycle
+    gc.collect()
+    with pytest.raises(RecvError):
+        rx.recv(timeout=10)
+
+
+def test_blocked_recv_wakes_on_disconnect(threads: Any, wait_until: Any) -> None:
+    tx, rx = channel[int]()
+    threads.start(rx.recv)
+    wait_until(lambda: len(rx._chan.recv_waiters) == 1)  # parked in recv
+    tx.close()
+    with pytest.raises(RecvError):
+        threads.join_all()
+
+
+def test_iteration_ends_at_disconnection(threads: Any) -> None:
+    tx, rx = channel[str]()
+
+    def produce(tx: Sender[str]) -> None:
+        with tx:
+            for word in ["a", "b", "c"]:
+                tx.send(word)
+
+    threads.start(produce, tx)
+    del tx
+    threads.join_all()
+    assert list(rx) == ["a", "b", "c"]  # the producer has finished: cannot hang
+    threads.join_all()
+
+
+# -- finalizers inside critical sections ----------------------------------------
+
+
+def _in_thread(threads: Any, fn: Any) -> Any:
+    # A deadlock fails the test (join timeout) instead of hanging it.
+    threads.start(fn)
+    threads.join_all()
+    return threads.results[0]
+
+
+def test_finalizer_inside_locked_section_does_not_deadlock(threads: Any) -> None:
+    tx, rx = channel[int]()
+    chan = rx._chan
+
+    def drop_while_locked() -> int:
+        nonlocal tx
+        with chan.lock:
+            # As if a GC pass ran here and collected the last Sender.
+            del tx
+            return chan.senders
+
+    try:
+        assert _in_thread(threads, drop_while_locked) == 0
+    except BaseException:
+        # The thread is stuck holding the lock: detach the receiver so its
+        # finalizer does not hang the interpreter at exit.
+        del rx._chan
+        raise
+    with pytest.raises(RecvError):
+        rx.recv(timeout=10)
+
+
+@pytest.mark.parametrize("after_registering", [False, True])
+def test_finalizer_while_recv_parks_is_not_a_lost_wakeup(
+    threads: Any, monkeypatch: pytest.MonkeyPatch, after_registering: bool
+) -> None:
+    # recv checked the state and is registering its waiter when the last
+    # Sender's finalizer runs in the same thread (GC during an allocation).
+    tx, rx = channel[int]()
+    holder: list[Sender[int]] = [tx]
+    del tx
+    register = _WaitQueue.register
+
+    def register_with_gc(self: _WaitQueue) -> Any:
+        if not after_registering:
+            holder.clear()
+        waiter = register(self)
+        if after_registering:
+            holder.clear()
+        return waiter
+
+    monkeypatch.setattr(_WaitQueue, "register", register_with_gc)
+
+    def recv() -> str:
+        try:
+            rx.recv()
+        except RecvError:
+            return "disconnected"
+        return "value?"
+
+    assert _in_thread(threads, recv) == "disconnected"
+
+
+# -- disconnection: receiver gone -------------------------------------------------
+
+
+def test_send_after_receiver_closed_returns_value() -> None:
+    tx, rx = channel[list[int]]()
+    tx.send([0])
+    rx.close()
+    payload = [1, 2, 3]
+    with pytest.raises(SendError) as info:
+        tx.send(payload)
+    assert info.value.value is payload
+    with pytest.raises(SendError):
+        tx.try_send(payload)
+
+
+def test_send_after_receiver_with_block_returns_value() -> None:
+    tx, rx = sync_channel[str](3)
+    with rx:
+        pass
+    with pytest.raises(SendError) as info:
+        tx.send("x")
+    assert info.value.value == "x"
+
+
+def test_send_after_receiver_garbage_collected() -> None:
+    tx, rx = channel[object]()
+    del rx
+    gc.collect()
+    obj = object()
+    with pytest.raises(SendError) as info:
+        tx.send(obj)
+    assert info.value.value is obj
+
+
+def test_blocked_bounded_send_wakes_with_send_error(threads: Any, wait_until: Any) -> None:
+    tx, rx = sync_channel[int](1)
+    tx.send(1)  # full now
+
+    def blocked_send() -> int:
+        try:
+            tx.send(2)
+        except SendError as err:
+            return err.value  # type: ignore[no-any-return]
+        return -1
+
+    threads.start(blocked_send)
+    wait_until(lambda: len(rx._chan.send_waiters) == 1)
+    rx.close()
+    threads.join_all()
+    assert threads.results[0] == 2
+
+
+def test_rendezvous_send_fails_if_receiver_closes_before_taking(threads: Any, wait_until: Any) -> None:
+    tx, rx = sync_channel[str](0)
+
+    def send() -> str:
+        try:
+            tx.send("hello")
+        except SendError as err:
+            return f"returned {err.value}"
+        return "delivered?"
+
+    threads.start(send)
+    wait_until(lambda: len(rx._chan.handoff_waiters) == 1)  # value offered
+    rx.close()
+    threads.join_all()
+    assert threads.results[0] == "returned hello"
+
+
+# -- bounded and rendezvous blocking ---------------------------------------------
+
+
+def test_bounded_send_blocks_while_full(threads: Any, wait_until: Any) -> None:
+    tx, rx = sync_channel[int](2)
+    tx.send(0)
+    tx.send(1)
+    t = threads.start(tx.send, 2)
+    wait_until(lambda: len(rx._chan.send_waiters) == 1)
+    assert t.is_alive()  # parked: the buffer is full
+    assert len(rx._chan.buffer) == 2
+    assert rx.recv() == 0  # makes room
+    threads.join_all()
+    assert [rx.recv(), rx.recv()] == [1, 2]
+
+
+def test_rendezvous_send_returns_only_after_take(threads: Any, wait_until: Any) -> None:
+    tx, rx = sync_channel[int](0)
+    t = threads.start(tx.send, 42)
+    wait_until(lambda: len(rx._chan.handoff_waiters) == 1)
+    assert t.is_alive()  # offered but not taken: send has not returned
+    assert rx.recv() == 42
+    threads.join_all()
+
+
+def test_rendezvous_try_send(threads: Any, wait_until: Any) -> None:
+    tx, rx = sync_channel[int](0)
+    with pytest.raises(Full) as info:
+        tx.try_send(1)  # nobody is waiting in recv
+    assert info.value.value == 1
+    threads.start(rx.recv)
+    wait_until(lambda: len(rx._chan.recv_waiters) == 1)
+    tx.try_send(2)
+    threads.join_all()
+    assert threads.results[0] == 2
+
+
+def test_bounded_try_send_full() -> None:
+    tx, rx = sync_channel[int](1)
+    tx.try_send(1)
+    with pytest.raises(Full) as info:
+        tx.try_send(2)
+    assert info.value.value == 2
+    assert rx.recv() == 1
+    tx.try_send(3)
+    assert rx.try_recv() == 3
+
+
+def test_unbounded_try_send_never_full() -> None:
+    tx, rx = channel[int]()
+    for i in range(100):
+        tx.try_send(i)
+    assert [rx.try_recv() for _ in range(100)] == list(range(100))
+
+
+def test_negative_bound_rejected() -> None:
+    with pytest.raises(ValueError):
+        sync_channel[int](-1)
+
+
+# -- try_recv, timeouts, closed handles -----------------------------------------------
+
+
+def test_try_recv() -> None:
+    tx, rx = channel[int]()
+    with pytest.raises(Empty):
+        rx.try_recv()
+    tx.send(5)
+    assert rx.try_recv() == 5
+    with pytest.raises(Empty):
+        rx.try_recv()
+
+
+def test_recv_timeout_then_channel_still_works() -> None:
+    tx, rx = channel[int]()
+    with pytest.raises(RecvTimeout) as info:
+        rx.recv(timeout=0.05)
+    assert isinstance(info.value, TimeoutError)
+    with pytest.raises(RecvTimeout):
+        rx.recv(timeout=0)
+    tx.send(1)
+    assert rx.recv(timeout=0) == 1
+    assert len(rx._chan.recv_waiters) == 0  # the timed-out waiter was removed
+
+
+def test_closed_handles_raise() -> None:
+    tx, rx = channel[int]()
+    keep = tx.clone()
+    tx.close()
+    assert tx.closed
+    with pytest.raises(ClosedError):
+        tx.send(1)
+    with pytest.raises(ClosedError):
+        tx.clone()
+    rx.close()
+    assert rx.closed
+    with pytest.raises(ClosedError):
+        rx.recv()
+    with pytest.raises(ClosedError):
+        rx.try_recv()
+    keep.close()
+
+
+def test_receiver_closed_while_another_thread_receives(threads: Any, wait_until: Any) -> None:
+    tx, rx = channel[int]()
+    threads.start(rx.recv)
+    wait_until(lambda: len(rx._chan.recv_waiters) == 1)
+    rx.close()
+    with pytest.raises(ClosedError):
+        threads.join_all()
+
+
+def test_receiver_cannot_be_cloned_or_copied() -> None:
+    tx, rx = channel[int]()
+    assert not hasattr(rx, "clone")
+    with pytest.raises(TypeError):
+        copy.copy(rx)
+    with pytest.raises(TypeError):
+        pickle.dumps(rx)
+
+
+def test_copying_a_sender_counts_it() -> None:
+    tx, rx = channel[int]()
+    tx2 = copy.copy(tx)
+    assert isinstance(tx2, Sender) and tx2 is not tx
+    tx.close()
+    tx2.send(1)  # still connected
+    tx2.close()
+    assert rx.recv() == 1
+    with pytest.raises(RecvError):
+        rx.recv()
+
+
+def test_channel_is_a_tuple_of_ends() -> None:
+    pair = channel[int]()
+    assert isinstance(pair, tuple) and len(pair) == 2
+    assert isinstance(pair[0], Sender) and isinstance(pair[1], Receiver)
+    untyped_tx, untyped_rx = channel()  # the type argument is optional at run time
+    untyped_tx.send("x")
+    assert untyped_rx.recv() == "x"
+
+
+class _Interrupt(Exception):
+    pass
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+def test_recv_interrupted_by_signal_leaves_channel_usable() -> None:
+    # A signal handler raising in a blocked recv (like Ctrl-C) must leave
+    # no stale waiter behind and the lock free.
+    tx, rx = channel[int]()
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Interrupt
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(_Interrupt):
+            rx.recv(timeout=DEADLINE)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert len(rx._chan.recv_waiters) == 0
+    tx.send(1)
+    assert rx.recv(timeout=DEADLINE) == 1
