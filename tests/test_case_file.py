@@ -236,7 +236,7 @@ def test_correct_case_passes_cold_and_warm(mypy_env: MypyEnv, tmp_path: Path) ->
         [case c]
         from fearless import Owned
         from helper import g
-        def f(x: Owned) -> None: ...  # E: "Owned" takes exactly one type argument, 0 given (write "Owned[list[int]]", not "Owned")  [ownership-marker]
+        def f(x: Owned) -> None: ...  # E: "Owned" takes exactly one type argument, 0 given (put the type inside, e.g. "Owned[list[int]]")  [ownership-marker]
         reveal_type(g)  # N: Revealed type is "def (x: list[int])"
         [file helper.py]
         from fearless import Owned
@@ -272,7 +272,7 @@ def test_wrong_message_or_code_fails(mypy_env: MypyEnv, tmp_path: Path) -> None:
         """
         [case c]
         from fearless import Owned
-        def f(x: Owned) -> None: ...  # E: "Owned" takes exactly one type argument, 0 given (write "Owned[list[int]]", not "Owned")  [misc]
+        def f(x: Owned) -> None: ...  # E: "Owned" takes exactly one type argument, 0 given (put the type inside, e.g. "Owned[list[int]]")  [misc]
         """
     )
     failure = run_case(case, mypy_env, tmp_path).failure
@@ -507,7 +507,7 @@ BASE_CACHE_CASES = """
 [case markers]
 from fearless import Borrowed, Owned, Send
 import threading
-def f(x: Owned) -> Send[Borrowed[int]]: return 1  # E: "Owned" takes exactly one type argument, 0 given (write "Owned[list[int]]", not "Owned")  [ownership-marker]
+def f(x: Owned) -> Send[Borrowed[int]]: return 1  # E: "Owned" takes exactly one type argument, 0 given (put the type inside, e.g. "Owned[list[int]]")  [ownership-marker]
 reveal_type(f)  # N: Revealed type is "def (x: Any) -> int"
 [case otherModule]
 from helper import g

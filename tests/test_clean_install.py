@@ -10,6 +10,7 @@ because it is the only test that sees the package as users get it.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -25,9 +26,16 @@ def clean_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("clean-install")
     venv.EnvBuilder(with_pip=True).create(root / "venv")
     python = root / "venv" / "bin" / "python"
-    # Build from a copy so that no build/ or egg-info lands in the checkout.
+    # Build from a copy: setuptools writes build/ next to the sources, where
+    # the developers' editable install keeps its links.
+    source = root / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(".venv", "build", ".git", "*.egg-info", "__pycache__", ".*cache"),
+    )
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", str(REPO)],
+        [str(python), "-m", "pip", "install", "--quiet", str(source)],
         check=True,
         cwd=root,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
