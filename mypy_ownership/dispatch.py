@@ -30,6 +30,7 @@ from mypy_ownership.class_facts import record_class_facts
 from mypy_ownership.conflicts import ConflictChecker
 from mypy_ownership.markers import MARKER_BY_FULLNAME, Marker
 from mypy_ownership.mutation import MutationOracle
+from mypy_ownership.overlays import bundled_overlay_dir, load_overlays
 from mypy_ownership.moves import MoveChecker
 from mypy_ownership.scoped import ScopedChecker
 from mypy_ownership.safety import debugging, guarded_call_hook
@@ -43,10 +44,11 @@ class OwnershipPlugin(Plugin):
     def __init__(self, options: Any) -> None:
         super().__init__(options)
         self._callees: dict[str, CalleeFacts | None] = {}
+        overlays = load_overlays([bundled_overlay_dir()])
         # Whatever changes results must be here, or mypy's cache goes stale.
-        self._config_data = {"plugin": plugin_version()}
+        self._config_data = {"plugin": plugin_version(), "overlays": overlays.digest()}
         self._moves = MoveChecker()
-        oracle = MutationOracle(_overlay_lookup())
+        oracle = MutationOracle(overlays.mutates)
         self._borrows = BorrowChecker(oracle)
         self._guards = GuardChecker(oracle)
         self._conflicts = ConflictChecker()
@@ -131,10 +133,3 @@ class OwnershipPlugin(Plugin):
         self._scoped.check_call(ctx, callee)
         return ctx.default_return_type
 
-
-def _overlay_lookup():  # type: ignore[no-untyped-def]
-    try:
-        from mypy_ownership.overlays import bundled_overlay_dir, load_overlays
-    except ImportError:  # TEMPORARY until the overlay loader lands
-        return lambda fullname: None
-    return load_overlays([bundled_overlay_dir()]).mutates

@@ -6,6 +6,8 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
+from mypy_ownership.overlays import bundled_overlay_dir
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -20,10 +22,7 @@ def source_digest() -> str:
     """Hash of every source file of the plugin and of the bundled overlays."""
     digest = hashlib.sha256()
     files = sorted(_PACKAGE_DIR.glob("*.py"))
-    stubs = _PACKAGE_DIR / "stubs"
-    if not stubs.is_dir():  # running from the source tree, overlays beside us
-        stubs = _PACKAGE_DIR.parent / "stubs"
-    files += sorted(stubs.rglob("*.pyi"))
+    files += sorted(bundled_overlay_dir().rglob("*.pyi"))
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

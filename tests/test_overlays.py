@@ -293,8 +293,10 @@ def test_markers_nesting_spellings_and_params(tmp_path: Path) -> None:
         "import fearless as f\n"
         "from fearless import Owned as O\n"
         "from fearless.markers import Send\n"
+        "from fearless import markers as m\n"
         "def fn(a: Owned[Send[int]], b: fearless.Borrowed[int], c: f.markers.MutBorrowed[int],\n"
-        "       d: 'O[Sync[int]]', e: list[int], /, *args: Send[int], g, **kw: Owned[int]) -> Owned[int]: ...\n",
+        "       d: 'O[Sync[int]]', e: list[int], /, *args: Send[int], g: m.Owned[int],\n"
+        "       **kw: Owned[int]) -> Owned[int]: ...\n",
     )
     func = o.function("mod.fn")
     assert func is not None
@@ -305,7 +307,7 @@ def test_markers_nesting_spellings_and_params(tmp_path: Path) -> None:
         ("d", frozenset({OWNED, SYNC})),
         ("e", frozenset()),
         ("args", frozenset({SEND})),
-        ("g", frozenset()),
+        ("g", frozenset({OWNED})),
         ("kw", frozenset({OWNED})),
     )
     assert func.markers_of("a") == frozenset({OWNED, SEND})

@@ -1,0 +1,565 @@
+"""The ownership overlays: declarative ``.pyi`` files saying, with the
+ownership markers, what standard-library APIs do to their arguments.
+
+An overlay is ordinary stub syntax, one file per module (named by the module
+where typeshed *defines* the class or function).  Only the markers on the
+parameters matter -- ``self: MutBorrowed[Self]`` says a method mutates its
+receiver, ``heap: MutBorrowed[list]`` that a function mutates an argument --
+plus each class's bases and docstring.  The plugin reads the overlays itself,
+with :mod:`ast` (they are never given to mypy); docs/overlays.md describes the
+format.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from mypy_ownership.markers import Marker
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+__all__ = [
+    "OverlayClass",
+    "OverlayError",
+    "OverlayFunction",
+    "Overlays",
+    "bundled_overlay_dir",
+    "load_overlays",
+]
+
+
+def bundled_overlay_dir() -> Path:
+    """The overlays shipped with the plugin.
+
+    Installed, they are package data beside this module
+    (``mypy_ownership/stubs``); in the source tree -- and from the editable
+    install, whose links resolve into it -- they are ``<repo>/stubs``.
+    """
+    installed = _PACKAGE_DIR / "stubs"
+    if installed.is_dir():
+        return installed
+    return _PACKAGE_DIR.parent / "stubs"
+
+
+class OverlayError(Exception):
+    """An overlay file that cannot be read: where, and why."""
+
+    def __init__(self, path: str | os.PathLike[str], line: int | None, message: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+    def __reduce__(self) -> tuple[type[OverlayError], tuple[str, int | None, str]]:
+        return (type(self), (self.path, self.line, self.message))  # picklable
+
+
+# Functions whose first parameter is the class, not an instance, without a
+# decorator saying so.
+_IMPLICIT_CLASS_FIRST = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
+
+FUNCTION = "function"
+METHOD = "method"
+STATICMETHOD = "staticmethod"
+CLASSMETHOD = "classmethod"
+PROPERTY = "property"
+
+
+@dataclass(frozen=True)
+class OverlayFunction:
+    fullname: str  # "builtins.list.append", "_heapq.heappush"
+    # Every parameter in order (self included), with its markers.
+    params: tuple[tuple[str, frozenset[Marker]], ...]
+    # FUNCTION, METHOD, STATICMETHOD, CLASSMETHOD or PROPERTY.
+    kind: str = FUNCTION
+    line: int = 0
+    path: str = ""
+
+    def markers_of(self, name: str) -> frozenset[Marker]:
+        for param, markers in self.params:
+            if param == name:
+                return markers
+        return frozenset()
+
+    @property
+    def self_markers(self) -> frozenset[Marker]:
+        """The markers of the receiver; empty for anything but an instance
+        method (or property)."""
+        if self.kind in (METHOD, PROPERTY) and self.params:
+            return self.params[0][1]
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class OverlayClass:
+    fullname: str
+    bases: tuple[str, ...]  # as written, e.g. ("NotSend",)
+    doc: str | None
+    line: int = 0
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Overlays:
+    functions: Mapping[str, OverlayFunction] = field(default_factory=lambda: MappingProxyType({}))
+    classes: Mapping[str, OverlayClass] = field(default_factory=lambda: MappingProxyType({}))
+    _digest: str = field(default="", repr=False, compare=False)
+
+    def function(self, fullname: str) -> OverlayFunction | None:
+        return self.functions.get(fullname)
+
+    def mutates(self, method_fullname: str) -> bool | None:
+        """True when the method is declared ``self: MutBorrowed[...]``, False
+        when declared ``self: Borrowed[...]`` (reads only), None when the
+        overlays say nothing (not declared, or ``self`` unmarked/``Owned``).
+        The name is the *defining* class's: ``builtins.list.append`` but
+        ``typing.MutableSequence.clear`` (typeshed's ``list`` inherits it)."""
+        func = self.functions.get(method_fullname)
+        if func is None:
+            return None
+        markers = func.self_markers
+        if Marker.MUT_BORROWED in markers:
+            return True
+        if Marker.BORROWED in markers:
+            return False
+        return None
+
+    def digest(self) -> str:
+        """A hash of the overlays' contents (and their order), for mypy's
+        cache invalidation."""
+        return self._digest
+
+
+# --- loading ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ParsedFile:
+    module: str
+    functions: tuple[OverlayFunction, ...]
+    classes: tuple[OverlayClass, ...]
+    sha: str
+
+
+# path -> ((mtime_ns, size), parse)
+_CACHE: dict[tuple[str, str], tuple[tuple[int, int], _ParsedFile]] = {}
+
+
+def load_overlays(directories: Sequence[str | os.PathLike[str]]) -> Overlays:
+    """Read every ``*.pyi`` below each directory.  An entry (a function or a
+    class, by full name) in a later directory replaces the same entry from an
+    earlier one; everything else accumulates."""
+    functions: dict[str, OverlayFunction] = {}
+    classes: dict[str, OverlayClass] = {}
+    digest = hashlib.sha256()
+    for index, directory in enumerate(directories):
+        root = Path(directory)
+        if not root.is_dir():
+            raise OverlayError(root, None, "overlay directory does not exist")
+        seen_modules: dict[str, Path] = {}
+        for path in sorted(root.rglob("*.pyi")):
+            module = _module_name(root, path)
+            if module in seen_modules:
+                raise OverlayError(
+                    path, None, f'module "{module}" is also declared by {seen_modules[module]}'
+                )
+            seen_modules[module] = path
+            parsed = _parse_cached(path, module)
+            digest.update(f"{index}\0{path.relative_to(root).as_posix()}\0{parsed.sha}\n".encode())
+            for func in parsed.functions:
+                functions[func.fullname] = func
+            for cls in parsed.classes:
+                classes[cls.fullname] = cls
+    return Overlays(
+        functions=MappingProxyType(functions),
+        classes=MappingProxyType(classes),
+        _digest=digest.hexdigest()[:16],
+    )
+
+
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    if not parts or not all(part.isidentifier() for part in parts):
+        raise OverlayError(path, None, "the file's path does not name a module")
+    return ".".join(parts)
+
+
+def _parse_cached(path: Path, module: str) -> _ParsedFile:
+    key = (str(path.resolve()), module)
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise OverlayError(path, None, f"cannot read: {e.strerror}") from None
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _CACHE.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise OverlayError(path, None, f"cannot read: {e.strerror}") from None
+    parsed = parse_overlay(data, module, path)
+    _CACHE[key] = (stamp, parsed)
+    return parsed
+
+
+def parse_overlay(source: str | bytes, module: str, path: str | os.PathLike[str] = "<overlay>") -> _ParsedFile:
+    """Parse one overlay file's text as module ``module``."""
+    raw = source.encode() if isinstance(source, str) else source
+    try:
+        tree = ast.parse(raw, filename=str(path))
+    except SyntaxError as e:
+        raise OverlayError(path, e.lineno, f"syntax error: {e.msg}") from None
+    except ValueError as e:  # e.g. a NUL byte
+        raise OverlayError(path, None, f"cannot parse: {e}") from None
+    reader = _Reader(str(path), module)
+    reader.read_module(tree)
+    return _ParsedFile(
+        module=module,
+        functions=tuple(reader.functions),
+        classes=tuple(reader.classes),
+        sha=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+_MARKER_BY_NAME = {marker.value: marker for marker in Marker}
+_MARKER_MODULES = ("fearless", "fearless.markers")
+_DECORATORS = {
+    "overload": "overload",
+    "staticmethod": STATICMETHOD,
+    "classmethod": CLASSMETHOD,
+    "property": PROPERTY,
+    "abstractmethod": "abstractmethod",
+}
+_DECORATOR_MODULES = ("typing", "typing_extensions", "abc", "builtins")
+
+
+class _Reader:
+    def __init__(self, path: str, module: str) -> None:
+        self.path = path
+        self.module = module
+        self.functions: list[OverlayFunction] = []
+        self.classes: list[OverlayClass] = []
+        # Local names that mean a marker, and local names of the marker modules.
+        self.marker_names: dict[str, Marker] = dict(_MARKER_BY_NAME)
+        self.module_aliases: dict[str, str] = {m: m for m in _MARKER_MODULES}
+
+    def error(self, node: ast.AST | None, message: str) -> OverlayError:
+        return OverlayError(self.path, getattr(node, "lineno", None), message)
+
+    # -- statements --
+
+    def read_module(self, tree: ast.Module) -> None:
+        self.read_body(tree.body, self.module, in_class=False)
+
+    def read_body(self, body: list[ast.stmt], prefix: str, in_class: bool) -> None:
+        defs: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        order: list[str] = []  # names of functions and aliases, in order
+        aliases: dict[str, tuple[str, ast.Assign]] = {}
+        class_names: dict[str, int] = {}
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if stmt.name in aliases or stmt.name in class_names:
+                    raise self.error(stmt, f'"{stmt.name}" is declared twice')
+                if stmt.name not in defs:
+                    order.append(stmt.name)
+                defs.setdefault(stmt.name, []).append(stmt)
+            elif isinstance(stmt, ast.ClassDef):
+                if stmt.name in class_names or stmt.name in defs or stmt.name in aliases:
+                    raise self.error(stmt, f'"{stmt.name}" is declared twice')
+                class_names[stmt.name] = stmt.lineno
+                self.read_class(stmt, prefix)
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                self.read_import(stmt)
+            elif isinstance(stmt, ast.Assign):
+                target = stmt.targets[0] if len(stmt.targets) == 1 else None
+                if (
+                    isinstance(target, ast.Name)
+                    and isinstance(stmt.value, ast.Name)
+                    and stmt.value.id in defs
+                ):  # ``__copy__ = copy``: the same declaration under a second name
+                    if target.id in defs or target.id in aliases or target.id in class_names:
+                        raise self.error(stmt, f'"{target.id}" is declared twice')
+                    aliases[target.id] = (stmt.value.id, stmt)
+                    order.append(target.id)
+                # Any other assignment (a TypeVar, __all__, ...) says nothing.
+            elif isinstance(stmt, (ast.AnnAssign, ast.Pass)):
+                pass  # attributes carry no ownership information (yet)
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                pass  # a docstring or ``...``
+            elif isinstance(stmt, ast.If):
+                raise self.error(
+                    stmt,
+                    "conditional declarations are not supported: declare every"
+                    " variant unconditionally (a declaration for an API a Python"
+                    " version lacks is harmless)",
+                )
+            elif type(stmt).__name__ == "TypeAlias":  # ``type X = ...`` (3.12+)
+                pass
+            else:
+                raise self.error(
+                    stmt, f"unsupported statement in an overlay: {type(stmt).__name__}"
+                )
+        for name in order:
+            if name in aliases:
+                target_name, stmt = aliases[name]
+                original = self._function(defs[target_name], prefix, in_class)
+                self.functions.append(
+                    OverlayFunction(
+                        fullname=f"{prefix}.{name}",
+                        params=original.params,
+                        kind=original.kind,
+                        line=stmt.lineno,
+                        path=self.path,
+                    )
+                )
+            else:
+                self.functions.append(self._function(defs[name], prefix, in_class))
+
+    def read_class(self, node: ast.ClassDef, prefix: str) -> None:
+        for decorator in node.decorator_list:
+            raise self.error(decorator, f"unknown class decorator @{ast.unparse(decorator)}")
+        fullname = f"{prefix}.{node.name}"
+        for base in node.bases:
+            self.check_markers_anywhere(base)
+        self.classes.append(
+            OverlayClass(
+                fullname=fullname,
+                bases=tuple(ast.unparse(base) for base in node.bases),
+                doc=ast.get_docstring(node),
+                line=node.lineno,
+                path=self.path,
+            )
+        )
+        self.read_body(node.body, fullname, in_class=True)
+
+    def read_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in _MARKER_MODULES:
+                    if alias.asname is not None:
+                        self.module_aliases[alias.asname] = alias.name
+            return
+        if node.level == 0 and node.module in _MARKER_MODULES:
+            for alias in node.names:
+                marker = _MARKER_BY_NAME.get(alias.name)
+                if marker is not None:
+                    self.marker_names[alias.asname or alias.name] = marker
+                elif node.module == "fearless" and alias.name == "markers":
+                    self.module_aliases[alias.asname or alias.name] = "fearless.markers"
+
+    # -- functions --
+
+    def _function(
+        self, nodes: list[ast.FunctionDef | ast.AsyncFunctionDef], prefix: str, in_class: bool
+    ) -> OverlayFunction:
+        first = nodes[0]
+        fullname = f"{prefix}.{first.name}"
+        kinds: set[str] = set()
+        overloads = 0
+        params: dict[str, set[Marker]] = {}
+        for node in nodes:
+            kind, is_overload = self._decorations(node, in_class)
+            kinds.add(kind)
+            overloads += is_overload
+            for name, markers in self._params(node):
+                params.setdefault(name, set()).update(markers)
+            if node.returns is not None:
+                self.check_markers_anywhere(node.returns)
+        if len(nodes) > 1 and overloads != len(nodes):
+            raise self.error(
+                nodes[1],
+                f'"{first.name}" is declared twice; mark every variant @overload'
+                " (their markers are then merged per parameter name)",
+            )
+        if len(kinds) > 1:
+            raise self.error(
+                nodes[1], f'the overloads of "{first.name}" disagree on staticmethod/classmethod'
+            )
+        kind = kinds.pop()
+        if kind == PROPERTY and len(nodes) > 1:
+            raise self.error(nodes[1], f'property "{first.name}" is declared twice')
+        if kind != FUNCTION and kind != STATICMETHOD and not params:
+            raise self.error(first, f'"{first.name}" needs a first parameter (self or cls)')
+        return OverlayFunction(
+            fullname=fullname,
+            params=tuple((name, frozenset(markers)) for name, markers in params.items()),
+            kind=kind,
+            line=first.lineno,
+            path=self.path,
+        )
+
+    def _decorations(self, node: ast.FunctionDef | ast.AsyncFunctionDef, in_class: bool) -> tuple[str, bool]:
+        kind = METHOD if in_class else FUNCTION
+        if in_class and node.name in _IMPLICIT_CLASS_FIRST:
+            kind = STATICMETHOD if node.name == "__new__" else CLASSMETHOD
+        is_overload = False
+        for decorator in node.decorator_list:
+            name = self._decorator_name(decorator)
+            what = _DECORATORS.get(name) if name is not None else None
+            if what is None:
+                raise self.error(
+                    decorator,
+                    f"unknown decorator @{ast.unparse(decorator)} (an overlay allows"
+                    " @overload, @staticmethod, @classmethod, @property, @abstractmethod)",
+                )
+            if what == "overload":
+                is_overload = True
+            elif what == "abstractmethod":
+                pass
+            elif not in_class:
+                raise self.error(decorator, f"@{name} outside a class")
+            else:
+                kind = what
+        return kind, is_overload
+
+    def _decorator_name(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Name):
+            return node.id
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in _DECORATOR_MODULES
+        ):
+            return node.attr
+        return None
+
+    def _params(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterable[tuple[str, frozenset[Marker]]]:
+        args = node.args
+        every = [*args.posonlyargs, *args.args]
+        if args.vararg is not None:
+            every.append(args.vararg)
+        every += args.kwonlyargs
+        if args.kwarg is not None:
+            every.append(args.kwarg)
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            self.check_markers_anywhere(default)
+        for arg in every:
+            yield arg.arg, self.param_markers(arg.annotation)
+
+    # -- annotations --
+
+    def _as_expr(self, node: ast.expr) -> ast.expr:
+        """A string annotation, parsed; anything else as it is."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                parsed = ast.parse(node.value.strip(), mode="eval").body
+            except SyntaxError as e:
+                raise self.error(node, f"syntax error in the annotation {node.value!r}: {e.msg}") from None
+            return ast.increment_lineno(parsed, node.lineno - 1)
+        return node
+
+    def _marker_ref(self, node: ast.expr) -> Marker | None:
+        """The marker a name or dotted name refers to, if any."""
+        if isinstance(node, ast.Name):
+            return self.marker_names.get(node.id)
+        if isinstance(node, ast.Attribute):
+            dotted = _dotted(node.value)
+            if dotted is None:
+                return None
+            head, _, rest = dotted.partition(".")
+            module = self.module_aliases.get(head)
+            if module is None:
+                return None
+            if rest:
+                module = f"{module}.{rest}"
+            if module in _MARKER_MODULES:
+                return _MARKER_BY_NAME.get(node.attr)
+        return None
+
+    def _marker_args(self, node: ast.expr) -> tuple[Marker, list[ast.expr]] | None:
+        if isinstance(node, ast.Subscript):
+            marker = self._marker_ref(node.value)
+            if marker is None:
+                return None
+            index = node.slice
+            args = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+            return marker, args
+        marker = self._marker_ref(node)
+        if marker is None:
+            return None
+        return marker, []
+
+    def param_markers(self, annotation: ast.expr | None) -> frozenset[Marker]:
+        """The markers wrapped around a parameter's annotation:
+        ``Owned[Send[T]]`` -> {OWNED, SEND}."""
+        found: set[Marker] = set()
+        node = annotation
+        while node is not None:
+            node = self._as_expr(node)
+            hit = self._marker_args(node)
+            if hit is None:
+                break
+            marker, args = hit
+            self._check_arity(node, marker, args)
+            found.add(marker)
+            node = args[0]
+        if node is not None:
+            inner = self._find_marker(node)
+            if inner is not None:
+                hit = self._marker_args(inner)
+                assert hit is not None
+                self._check_arity(inner, *hit)
+                raise self.error(
+                    inner,
+                    f"{ast.unparse(inner)}: a marker must wrap a parameter's whole"
+                    " annotation (a marker nested in another type means nothing here)",
+                )
+        return frozenset(found)
+
+    def _check_arity(self, node: ast.expr, marker: Marker, args: list[ast.expr]) -> None:
+        if len(args) != 1:
+            raise self.error(
+                node, f"{marker.value} takes exactly one type argument, got {len(args)}"
+            )
+
+    def _find_marker(self, node: ast.expr) -> ast.expr | None:
+        """The first marker written anywhere inside ``node``."""
+        node = self._as_expr(node)
+        if self._marker_args(node) is not None:
+            return node
+        if isinstance(node, ast.Attribute):
+            return None  # a dotted name that is not a marker
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                found = self._find_marker(child)
+                if found is not None:
+                    return found
+        return None
+
+    def check_markers_anywhere(self, node: ast.expr) -> None:
+        """Markers where they carry no meaning (return types, bases, defaults)
+        are allowed but must still be well formed."""
+        node = self._as_expr(node)
+        hit = self._marker_args(node)
+        if hit is not None:
+            self._check_arity(node, *hit)
+            for arg in hit[1]:
+                self.check_markers_anywhere(arg)
+            return
+        if isinstance(node, ast.Attribute):
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.check_markers_anywhere(child)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = _dotted(node.value)
+        return None if head is None else f"{head}.{node.attr}"
+    return None
