@@ -94,7 +94,7 @@ def _fields_are_copy(info: TypeInfo, seen: set[str]) -> bool:
             continue
         for name, sym in base.names.items():
             node = sym.node
-            if not isinstance(node, Var) or node.is_classvar or node.is_property:
+            if not isinstance(node, Var) or node.is_classvar:  # frozen fields are "properties"
                 continue
             if name.startswith("__"):
                 continue  # dunder bookkeeping such as __match_args__
