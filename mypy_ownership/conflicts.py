@@ -21,7 +21,7 @@ from mypy_ownership import diagnostics
 from mypy_ownership.errorcodes import BORROW_CONFLICT
 from mypy_ownership.facts import CalleeFacts, Role, formal_markers
 from mypy_ownership.flow import FlowWalker, Source, UseKey
-from mypy_ownership.markers import Marker, markers_of
+from mypy_ownership.markers import Marker
 from mypy_ownership.traits import is_copy
 
 
@@ -155,8 +155,7 @@ def _marked_receiver(ctx: FunctionContext | MethodContext, callee: CalleeFacts) 
     obj: Expression = call.callee.expr
     if not isinstance(obj, NameExpr) or not isinstance(obj.node, Var):
         return None
-    sig = callee.signatures[0]
-    kind = _kind(markers_of(sig.arg_types[0]), Role.VALUE) if sig.arg_types else None
+    kind = _kind(callee.self_markers, Role.VALUE)
     if kind is None or kind == "move" or not isinstance(ctx, MethodContext) or is_copy(ctx.type):
         return None
     return Access(obj, kind)

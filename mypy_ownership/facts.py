@@ -15,7 +15,7 @@ arguments to the marked formals and lists what is moved:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from mypy.nodes import (
@@ -69,6 +69,8 @@ class CalleeFacts:
     signatures: tuple[CallableType, ...]
     # leading formals binding drops (self, cls) when called the usual way
     bound: int = 0
+    # the markers on ``self`` of a method (declared, or kept by class_facts)
+    self_markers: frozenset[Marker] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,27 @@ def callee_facts(node: SymbolNode | None) -> CalleeFacts | None:
             info = (first.func if isinstance(first, Decorator) else first).info
         label = f'"{node.name}"'
         bound = 0
+        self_markers: frozenset[Marker] = frozenset()
+        signatures = _signatures(node)
         if info is not None and info is not FUNC_NO_INFO:
             label = f'"{node.name}" of "{info.name}"'
             bound = 0 if func.is_static else 1
-        return _facts(label, node.fullname.rsplit(".", 1)[0], _signatures(node), bound=bound)
+            self_markers = _self_markers(info, node.name, signatures) if bound else frozenset()
+        facts = _facts(label, node.fullname.rsplit(".", 1)[0], signatures, bound=bound)
+        if facts is not None and self_markers:
+            facts = replace(facts, self_markers=self_markers)
+        return facts
     return None
+
+
+def _self_markers(info: TypeInfo, name: str, signatures: list[CallableType]) -> frozenset[Marker]:
+    declared = method_facts(info, name)
+    kept = declared.get("declared") if declared else None
+    if kept is not None:
+        return frozenset({Marker.MUT_BORROWED if kept == "exclusive" else Marker.BORROWED})
+    if signatures and signatures[0].arg_types:
+        return markers_of(signatures[0].arg_types[0])
+    return frozenset()
 
 
 def _facts(
