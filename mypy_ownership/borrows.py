@@ -406,9 +406,11 @@ def _escape(
         notes = ((diagnostics.lock_released_here(), borrow.declared_at), (diagnostics.guard_help(), where))
     else:
         message = diagnostics.borrow_escapes(what, how)
+        # the help copies what escapes, when it can be written as code
+        copied = what.strip('"') if what.startswith('"') else borrow.name
         notes = (
             (diagnostics.borrowed_here(borrow.name), borrow.declared_at),
-            (diagnostics.escape_help(borrow.name), where),
+            (diagnostics.escape_help(copied), where),
         )
     if not _once(analysis, where, message):
         return
