@@ -94,10 +94,14 @@ class ScopedChecker:
             for ref in closure_references(closure):
                 if isinstance(ref.node, Var) and ref.node in own and ref.node not in first:
                     first[ref.node] = ref
+            # A lambda borrows where it names the variable; a local function
+            # borrows where it is handed to spawn.
+            site = node.args[0]
             for var, ref in first.items():
                 if is_shared_safely(var.type):
                     continue
-                events.append(_Borrow(var, ref, self._mutates(closure.body, var), True))
+                at = ref if isinstance(closure, LambdaExpr) or not isinstance(site, NameExpr) else site
+                events.append(_Borrow(var, at, self._mutates(closure.body, var), True))
         if not events:
             return
         for node in _walk(block.body, into_closures=False, skip=closures):
