@@ -5,7 +5,8 @@ An overlay is ordinary stub syntax, one file per module (named by the module
 where typeshed *defines* the class or function).  Only the markers on the
 parameters matter -- ``self: MutBorrowed[Self]`` says a method mutates its
 receiver, ``heap: MutBorrowed[list]`` that a function mutates an argument --
-plus each class's bases and docstring.  The plugin reads the overlays itself,
+plus what each class says about threads (``class Connection(NotSend):``,
+``@unsafe_sync``, the reason in its docstring).  The plugin reads the overlays itself,
 with :mod:`ast` (they are never given to mypy); docs/overlays.md describes the
 format.
 """
@@ -84,12 +85,21 @@ class OverlayFunction:
     kind: str = FUNCTION
     line: int = 0
     path: str = ""
+    # For each marked parameter, the head name of the type inside its markers:
+    # ``fn: Owned[Send[Callable[..., object]]]`` -> "Callable".
+    shapes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     def markers_of(self, name: str) -> frozenset[Marker]:
         for param, markers in self.params:
             if param == name:
                 return markers
         return frozenset()
+
+    def shape_of(self, name: str) -> str | None:
+        """What the parameter's declared type is, by its head name
+        ("Callable", "tuple", "dict", "object"); None when the parameter is
+        unmarked or its type has no head name (a union, ``None``)."""
+        return self.shapes.get(name)
 
     @property
     def self_markers(self) -> frozenset[Marker]:
@@ -107,6 +117,16 @@ class OverlayClass:
     doc: str | None
     line: int = 0
     path: str = ""
+    # What the class says about threads (see docs/overlays.md):
+    thread_bound: bool = False  # a ``NotSend`` base: neither Send nor Sync
+    not_sync: bool = False  # a ``NotSync`` base
+    unsafe_send: bool = False  # ``@unsafe_send``
+    unsafe_sync: bool = False  # ``@unsafe_sync``: internally synchronised
+    # The docstring's first line, and the text of its ``help:`` line.
+    reason: str | None = None
+    help: str | None = None
+    # ``__send_if__``: keyword arguments that make a call's value Send after all.
+    send_if: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
 
 @dataclass(frozen=True)
@@ -117,6 +137,11 @@ class Overlays:
 
     def function(self, fullname: str) -> OverlayFunction | None:
         return self.functions.get(fullname)
+
+    def class_of(self, fullname: str) -> OverlayClass | None:
+        """The class declared under this full name (the *defining* one:
+        ``_asyncio.Future``, not ``asyncio.Future``), if any."""
+        return self.classes.get(fullname)
 
     def mutates(self, method_fullname: str) -> bool | None:
         """True when the method is declared ``self: MutBorrowed[...]``, False
@@ -236,6 +261,12 @@ def parse_overlay(source: str | bytes, module: str, path: str | os.PathLike[str]
 
 _MARKER_BY_NAME = {marker.value: marker for marker in Marker}
 _MARKER_MODULES = ("fearless", "fearless.markers")
+# What a class may say about threads: bases, and class decorators.
+_NOT_SEND, _NOT_SYNC = "NotSend", "NotSync"
+_UNSAFE_SEND, _UNSAFE_SYNC = "unsafe_send", "unsafe_sync"
+_THREAD_NAMES = (_NOT_SEND, _NOT_SYNC, _UNSAFE_SEND, _UNSAFE_SYNC)
+_SEND_IF = "__send_if__"
+_HELP = "help:"
 _DECORATORS = {
     "overload": "overload",
     "staticmethod": STATICMETHOD,
@@ -255,6 +286,8 @@ class _Reader:
         # Local names that mean a marker, and local names of the marker modules.
         self.marker_names: dict[str, Marker] = dict(_MARKER_BY_NAME)
         self.module_aliases: dict[str, str] = {m: m for m in _MARKER_MODULES}
+        # Local names that mean NotSend, NotSync, unsafe_send or unsafe_sync.
+        self.thread_names: dict[str, str] = {name: name for name in _THREAD_NAMES}
 
     def error(self, node: ast.AST | None, message: str) -> OverlayError:
         return OverlayError(self.path, getattr(node, "lineno", None), message)
@@ -283,6 +316,10 @@ class _Reader:
                 self.read_class(stmt, prefix)
             elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 self.read_import(stmt)
+            elif _assigns_send_if(stmt):
+                if not in_class:
+                    raise self.error(stmt, f"{_SEND_IF} outside a class")
+                # read by read_class
             elif isinstance(stmt, ast.Assign):
                 target = stmt.targets[0] if len(stmt.targets) == 1 else None
                 if (
@@ -323,27 +360,151 @@ class _Reader:
                         kind=original.kind,
                         line=stmt.lineno,
                         path=self.path,
+                        shapes=original.shapes,
                     )
                 )
             else:
                 self.functions.append(self._function(defs[name], prefix, in_class))
 
     def read_class(self, node: ast.ClassDef, prefix: str) -> None:
-        for decorator in node.decorator_list:
-            raise self.error(decorator, f"unknown class decorator @{ast.unparse(decorator)}")
         fullname = f"{prefix}.{node.name}"
+        said: set[str] = set()  # NotSend, NotSync, unsafe_send, unsafe_sync
+        for decorator in node.decorator_list:
+            name = self._thread_name(decorator)
+            if name not in (_UNSAFE_SEND, _UNSAFE_SYNC):
+                raise self.error(
+                    decorator,
+                    f"unknown class decorator @{ast.unparse(decorator)} (an overlay"
+                    " allows @unsafe_send and @unsafe_sync)",
+                )
+            if name in said:
+                raise self.error(decorator, f"@{name} is given twice")
+            said.add(name)
         for base in node.bases:
             self.check_markers_anywhere(base)
+            name = self._thread_name(base)
+            if name in (_NOT_SEND, _NOT_SYNC):
+                if name in said:
+                    raise self.error(base, f"{name} is listed twice")
+                said.add(name)
+        for opt_in, opt_out in ((_UNSAFE_SEND, _NOT_SEND), (_UNSAFE_SYNC, _NOT_SEND), (_UNSAFE_SYNC, _NOT_SYNC)):
+            if opt_in in said and opt_out in said:
+                raise self.error(
+                    node,
+                    f'class "{node.name}": @{opt_in} contradicts its {opt_out} base'
+                    + (" (a NotSend class is bound to one thread)" if opt_out == _NOT_SEND else ""),
+                )
+        doc = ast.get_docstring(node)
+        doc_node = node.body[0] if doc is not None else node
+        reason, help_text = self._reason_and_help(doc, doc_node)
+        if said:
+            if reason is None:
+                raise self.error(
+                    node,
+                    f'class "{node.name}" says {_says(said)}: its docstring must give'
+                    " the reason, in one line, on its first line",
+                )
+            lines = doc.splitlines() if doc is not None else []
+            if len(lines) > 1 and lines[1].strip() and not lines[1].strip().startswith(_HELP):
+                raise self.error(
+                    doc_node,
+                    f'class "{node.name}": the reason must fit on the docstring\'s first'
+                    " line (end it there, and leave a blank line before more text)",
+                )
+        send_if = self._send_if(node, thread_bound=_NOT_SEND in said)
         self.classes.append(
             OverlayClass(
                 fullname=fullname,
                 bases=tuple(ast.unparse(base) for base in node.bases),
-                doc=ast.get_docstring(node),
+                doc=doc,
                 line=node.lineno,
                 path=self.path,
+                thread_bound=_NOT_SEND in said,
+                not_sync=_NOT_SYNC in said,
+                unsafe_send=_UNSAFE_SEND in said,
+                unsafe_sync=_UNSAFE_SYNC in said,
+                reason=reason,
+                help=help_text,
+                send_if=send_if,
             )
         )
         self.read_body(node.body, fullname, in_class=True)
+
+    def _reason_and_help(self, doc: str | None, node: ast.AST) -> tuple[str | None, str | None]:
+        """The docstring's first line (unless it is the ``help:`` line), and
+        the paragraph that starts with ``help:``, without the prefix."""
+        if doc is None:
+            return None, None
+        lines = doc.splitlines()
+        first = lines[0].strip() if lines else ""
+        reason = first if first and not first.startswith(_HELP) else None
+        starts = [i for i, line in enumerate(lines) if line.strip().startswith(_HELP)]
+        if not starts:
+            return reason, None
+        if len(starts) > 1:
+            raise self.error(node, f'the docstring has more than one "{_HELP}" line')
+        paragraph = [lines[starts[0]].strip()[len(_HELP):]]
+        for line in lines[starts[0] + 1:]:
+            if not line.strip():
+                break
+            paragraph.append(line)
+        help_text = " ".join(" ".join(paragraph).split())
+        if not help_text:
+            raise self.error(node, f'"{_HELP}" needs text after it: what to do instead')
+        return reason, help_text
+
+    def _send_if(self, node: ast.ClassDef, thread_bound: bool) -> Mapping[str, object]:
+        """``__send_if__ = {"check_same_thread": False}`` in the class body."""
+        found: dict[str, object] | None = None
+        for stmt in node.body:
+            if not _assigns_send_if(stmt):
+                continue
+            assert isinstance(stmt, (ast.Assign, ast.AnnAssign))
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) != 1:
+                raise self.error(stmt, f"assign {_SEND_IF} on its own")
+            if found is not None:
+                raise self.error(stmt, f'"{_SEND_IF}" is declared twice')
+            if not thread_bound:
+                raise self.error(
+                    stmt,
+                    f'{_SEND_IF} is allowed only on a NotSend class (it says which calls'
+                    " make its value Send after all)",
+                )
+            found = self._send_if_value(stmt.value, stmt)
+        return MappingProxyType(found if found is not None else {})
+
+    def _send_if_value(self, value: ast.expr | None, stmt: ast.stmt) -> dict[str, object]:
+        shape = (
+            f"{_SEND_IF} must be a dict literal of keyword arguments to constant values,"
+            ' e.g. {"check_same_thread": False}'
+        )
+        if not isinstance(value, ast.Dict):
+            raise self.error(stmt, shape)
+        if not value.keys:
+            raise self.error(stmt, f"{_SEND_IF} is empty: name at least one keyword argument")
+        out: dict[str, object] = {}
+        for key, item in zip(value.keys, value.values):
+            if key is None:
+                raise self.error(item, f"{_SEND_IF}: ** is not allowed; " + shape)
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isidentifier()):
+                raise self.error(key, f"{_SEND_IF}: the key {ast.unparse(key)} is not a keyword argument name")
+            if key.value in out:
+                raise self.error(key, f'{_SEND_IF}: "{key.value}" is given twice')
+            if not (isinstance(item, ast.Constant) and isinstance(item.value, (bool, int, str, type(None)))):
+                raise self.error(
+                    item,
+                    f'{_SEND_IF}: the value of "{key.value}" must be a constant'
+                    f" (True, False, None, a number or a string), not {ast.unparse(item)}",
+                )
+            out[key.value] = item.value
+        return out
+
+    def _thread_name(self, node: ast.expr) -> str | None:
+        """NotSend, NotSync, unsafe_send or unsafe_sync, when ``node`` names one."""
+        if isinstance(node, ast.Name):
+            return self.thread_names.get(node.id)
+        attr = self._marker_module_attr(node)
+        return attr if attr in _THREAD_NAMES else None
 
     def read_import(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
@@ -357,6 +518,8 @@ class _Reader:
                 marker = _MARKER_BY_NAME.get(alias.name)
                 if marker is not None:
                     self.marker_names[alias.asname or alias.name] = marker
+                elif alias.name in _THREAD_NAMES:
+                    self.thread_names[alias.asname or alias.name] = alias.name
                 elif node.module == "fearless" and alias.name == "markers":
                     self.module_aliases[alias.asname or alias.name] = "fearless.markers"
 
@@ -370,12 +533,22 @@ class _Reader:
         kinds: set[str] = set()
         overloads = 0
         params: dict[str, set[Marker]] = {}
+        shapes: dict[str, str | None] = {}  # marked parameters only
         for node in nodes:
             kind, is_overload = self._decorations(node, in_class)
             kinds.add(kind)
             overloads += is_overload
-            for name, markers in self._params(node):
+            for name, markers, shape in self._params(node):
                 params.setdefault(name, set()).update(markers)
+                if not markers:
+                    continue
+                if name in shapes and shapes[name] != shape:
+                    raise self.error(
+                        node,
+                        f'the overloads of "{first.name}" disagree on the type of "{name}"'
+                        f" ({shapes[name] or 'no head name'} and {shape or 'no head name'})",
+                    )
+                shapes[name] = shape
             if node.returns is not None:
                 self.check_markers_anywhere(node.returns)
         if len(nodes) > 1 and overloads != len(nodes):
@@ -399,6 +572,7 @@ class _Reader:
             kind=kind,
             line=first.lineno,
             path=self.path,
+            shapes=MappingProxyType({n: shape for n, shape in shapes.items() if shape is not None}),
         )
 
     def _decorations(self, node: ast.FunctionDef | ast.AsyncFunctionDef, in_class: bool) -> tuple[str, bool]:
@@ -436,7 +610,9 @@ class _Reader:
             return node.attr
         return None
 
-    def _params(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterable[tuple[str, frozenset[Marker]]]:
+    def _params(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> Iterable[tuple[str, frozenset[Marker], str | None]]:
         args = node.args
         every = [*args.posonlyargs, *args.args]
         if args.vararg is not None:
@@ -445,9 +621,9 @@ class _Reader:
         if args.kwarg is not None:
             every.append(args.kwarg)
         for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
-            self.check_markers_anywhere(default)
+            self.check_markers_anywhere(default, is_type=False)
         for arg in every:
-            yield arg.arg, self.param_markers(arg.annotation)
+            yield arg.arg, *self._param(arg.annotation)
 
     # -- annotations --
 
@@ -465,19 +641,24 @@ class _Reader:
         """The marker a name or dotted name refers to, if any."""
         if isinstance(node, ast.Name):
             return self.marker_names.get(node.id)
-        if isinstance(node, ast.Attribute):
-            dotted = _dotted(node.value)
-            if dotted is None:
-                return None
-            head, _, rest = dotted.partition(".")
-            module = self.module_aliases.get(head)
-            if module is None:
-                return None
-            if rest:
-                module = f"{module}.{rest}"
-            if module in _MARKER_MODULES:
-                return _MARKER_BY_NAME.get(node.attr)
-        return None
+        attr = self._marker_module_attr(node)
+        return None if attr is None else _MARKER_BY_NAME.get(attr)
+
+    def _marker_module_attr(self, node: ast.expr) -> str | None:
+        """``x`` for ``fearless.x``, ``fearless.markers.x`` or an alias of
+        either module (``f.x``); None for anything else."""
+        if not isinstance(node, ast.Attribute):
+            return None
+        dotted = _dotted(node.value)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        module = self.module_aliases.get(head)
+        if module is None:
+            return None
+        if rest:
+            module = f"{module}.{rest}"
+        return node.attr if module in _MARKER_MODULES else None
 
     def _marker_args(self, node: ast.expr) -> tuple[Marker, list[ast.expr]] | None:
         if isinstance(node, ast.Subscript):
@@ -495,6 +676,12 @@ class _Reader:
     def param_markers(self, annotation: ast.expr | None) -> frozenset[Marker]:
         """The markers wrapped around a parameter's annotation:
         ``Owned[Send[T]]`` -> {OWNED, SEND}."""
+        return self._param(annotation)[0]
+
+    def _param(self, annotation: ast.expr | None) -> tuple[frozenset[Marker], str | None]:
+        """The markers wrapped around a parameter's annotation, and the head
+        name of the type inside them: ``Owned[Send[Callable[..., T]]]`` ->
+        ({OWNED, SEND}, "Callable"); no markers, no head name."""
         found: set[Marker] = set()
         node = annotation
         while node is not None:
@@ -517,7 +704,8 @@ class _Reader:
                     f"{ast.unparse(inner)}: a marker must wrap a parameter's whole"
                     " annotation (a marker nested in another type means nothing here)",
                 )
-        return frozenset(found)
+        shape = _head_name(node) if found and node is not None else None
+        return frozenset(found), shape
 
     def _check_arity(self, node: ast.expr, marker: Marker, args: list[ast.expr]) -> None:
         if len(args) != 1:
@@ -539,10 +727,13 @@ class _Reader:
                     return found
         return None
 
-    def check_markers_anywhere(self, node: ast.expr) -> None:
+    def check_markers_anywhere(self, node: ast.expr, *, is_type: bool = True) -> None:
         """Markers where they carry no meaning (return types, bases, defaults)
-        are allowed but must still be well formed."""
-        node = self._as_expr(node)
+        are allowed but must still be well formed.  A string is read as a
+        type only where one is expected (``is_type``): a default's string is
+        a value (``thread_name_prefix=""``)."""
+        if is_type:
+            node = self._as_expr(node)
         hit = self._marker_args(node)
         if hit is not None:
             self._check_arity(node, *hit)
@@ -553,7 +744,33 @@ class _Reader:
             return
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
-                self.check_markers_anywhere(child)
+                self.check_markers_anywhere(child, is_type=is_type)
+
+
+def _head_name(node: ast.expr) -> str | None:
+    """``Callable`` for ``Callable``, ``typing.Callable`` and
+    ``Callable[..., T]``; None for a union, a constant, ..."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and _dotted(node) is not None:
+        return node.attr
+    return None
+
+
+def _assigns_send_if(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == _SEND_IF for t in stmt.targets)
+    if isinstance(stmt, ast.AnnAssign):
+        return isinstance(stmt.target, ast.Name) and stmt.target.id == _SEND_IF
+    return False
+
+
+def _says(said: set[str]) -> str:
+    order = [name for name in (_NOT_SEND, _NOT_SYNC) if name in said]
+    order += [f"@{name}" for name in (_UNSAFE_SEND, _UNSAFE_SYNC) if name in said]
+    return " and ".join(order)
 
 
 def _dotted(node: ast.expr) -> str | None:

@@ -1,10 +1,16 @@
 """Ownership overlay for _io (io.StringIO and io.BytesIO are defined here):
-which stream methods mutate the stream.
+which stream methods mutate the stream.  And what the io docs say about
+threads ("Multi-threading"): "Binary buffered objects (instances of
+BufferedReader, BufferedWriter, BufferedRandom and BufferedRWPair) protect
+their internal structures using a lock; it is therefore safe to call them from
+multiple threads at once.  TextIOWrapper objects are not thread-safe."  These
+are what open() returns to mypy: _io.TextIOWrapper in text mode,
+_io.BufferedReader, BufferedWriter or BufferedRandom in binary mode.
 """
 
 from typing import Self
 
-from fearless import Borrowed, MutBorrowed
+from fearless import Borrowed, MutBorrowed, NotSync, unsafe_sync
 
 
 class _IOBase:
@@ -75,3 +81,33 @@ class BytesIO:
     def read1(self: MutBorrowed[Self], size=..., /): ...  # advances the position
     def readlines(self: MutBorrowed[Self], size=..., /): ...  # advances the position
     def seek(self: MutBorrowed[Self], pos, whence=..., /): ...  # moves the position
+
+
+# --- threads -----------------------------------------------------------------
+
+
+class TextIOWrapper(NotSync):
+    """TextIOWrapper objects are not thread-safe (io docs)
+
+    help: use the file from one thread at a time: move it, or guard it with a Mutex
+    """
+
+
+@unsafe_sync
+class BufferedReader:
+    """binary buffered objects protect their internal structures using a lock (io docs)"""
+
+
+@unsafe_sync
+class BufferedWriter:
+    """binary buffered objects protect their internal structures using a lock (io docs)"""
+
+
+@unsafe_sync
+class BufferedRandom:
+    """binary buffered objects protect their internal structures using a lock (io docs)"""
+
+
+@unsafe_sync
+class BufferedRWPair:
+    """binary buffered objects protect their internal structures using a lock (io docs)"""

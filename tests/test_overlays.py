@@ -1,9 +1,12 @@
 """The ownership overlays (stubs/) and their loader (mypy_ownership/overlays.py).
 
 Fast: no mypy run.  The coverage tests read typeshed's own stubs (the copy
-inside the installed mypy) with ``ast`` and check that every class the
-overlays declare declares *every* public method typeshed defines on it --
-the overlays cover whole APIs, not samples.
+inside the installed mypy) with ``ast`` and check that every class whose
+overlay says how its methods treat the receiver declares *every* public
+method typeshed defines on it -- the overlays cover whole APIs, not samples --
+and that every class, method, function and marked parameter the overlays
+name is defined under that name in typeshed (the defining module decides
+mypy's full name).
 """
 
 from __future__ import annotations
@@ -128,11 +131,16 @@ def _public(name: str) -> bool:
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
 
-def _typeshed_methods(class_fullname: str) -> set[str]:
+def _typeshed_classes(class_fullname: str) -> list[ast.ClassDef]:
     module, _, name = class_fullname.rpartition(".")
     tree = _typeshed_module(module)
     found = [s for s in _flatten(tree.body) if isinstance(s, ast.ClassDef) and s.name == name]
     assert found, f"typeshed's {module} defines no class {name}"
+    return found
+
+
+def _typeshed_methods(class_fullname: str) -> set[str]:
+    found = _typeshed_classes(class_fullname)
     methods: set[str] = set()
     for cls in found:
         for stmt in _flatten(cls.body):
@@ -160,14 +168,29 @@ def _bundled_class_names() -> list[str]:
     return sorted(load_overlays([bundled_overlay_dir()]).classes)
 
 
+def _receiver_class_names() -> list[str]:
+    """The classes whose overlay says, for some method, whether it mutates
+    the receiver: those declare the whole API.  A class declared only for
+    threads (``class Connection(NotSend)``, ``Queue.put``'s item) need not."""
+    o = load_overlays([bundled_overlay_dir()])
+    return sorted(
+        name
+        for name in o.classes
+        if any(o.functions[f"{name}.{m}"].self_markers for m in _declared_methods(o, name))
+    )
+
+
+def test_receiver_classes_are_found() -> None:
+    names = _receiver_class_names()
+    assert set(REQUIRED_CLASSES) <= set(names)
+    assert "sqlite3.Connection" not in names  # thread facts only
+    assert "queue.Queue" not in names  # declares put, for its item only
+
+
 @pytest.mark.parametrize("class_fullname", _bundled_class_names())
-def test_class_declares_every_method_typeshed_defines(bundled: Overlays, class_fullname: str) -> None:
+def test_declared_methods_are_defined_on_that_class_in_typeshed(bundled: Overlays, class_fullname: str) -> None:
     typeshed = _typeshed_methods(class_fullname)
     declared = _declared_methods(bundled, class_fullname)
-    missing = {
-        m for m in typeshed - declared if f"{class_fullname}.{m}" not in IGNORED
-    }
-    assert not missing, f"{class_fullname}: declare {sorted(missing)}"
     unknown = {m for m in declared - typeshed if f"{class_fullname}.{m}" not in EXTRA}
     assert not unknown, (
         f"{class_fullname}: typeshed defines no {sorted(unknown)} on this class"
@@ -175,7 +198,17 @@ def test_class_declares_every_method_typeshed_defines(bundled: Overlays, class_f
     )
 
 
-@pytest.mark.parametrize("class_fullname", _bundled_class_names())
+@pytest.mark.parametrize("class_fullname", _receiver_class_names())
+def test_class_declares_every_method_typeshed_defines(bundled: Overlays, class_fullname: str) -> None:
+    typeshed = _typeshed_methods(class_fullname)
+    declared = _declared_methods(bundled, class_fullname)
+    missing = {
+        m for m in typeshed - declared if f"{class_fullname}.{m}" not in IGNORED
+    }
+    assert not missing, f"{class_fullname}: declare {sorted(missing)}"
+
+
+@pytest.mark.parametrize("class_fullname", _receiver_class_names())
 def test_every_declared_method_says_whether_it_mutates(bundled: Overlays, class_fullname: str) -> None:
     for method in _declared_methods(bundled, class_fullname):
         func = bundled.functions[f"{class_fullname}.{method}"]
@@ -201,7 +234,254 @@ def test_module_functions_exist_in_typeshed(bundled: Overlays) -> None:
 
 def test_every_class_in_the_bundled_overlays_is_known_to_typeshed(bundled: Overlays) -> None:
     for fullname in bundled.classes:
-        assert _typeshed_methods(fullname)  # raises if typeshed lacks the class
+        assert _typeshed_classes(fullname)  # raises if typeshed lacks the class
+
+
+# typeshed defines these as variables (``shuffle = _inst.shuffle``,
+# ``insort = insort_right``): there is no signature to compare with.
+_NO_TYPESHED_SIGNATURE = {"random.shuffle", "bisect.insort"}
+
+
+def _arg_kinds(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
+    a = node.args
+    kinds = {arg.arg: "param" for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs]}
+    if a.vararg is not None:
+        kinds[a.vararg.arg] = "*args"
+    if a.kwarg is not None:
+        kinds[a.kwarg.arg] = "**kwargs"
+    return kinds
+
+
+def _typeshed_signatures(fullname: str, kind: str) -> list[dict[str, str]]:
+    """Each variant's parameters (name -> param, *args or **kwargs) of the
+    function or method typeshed defines under ``fullname``."""
+    owner, _, name = fullname.rpartition(".")
+    if kind == FUNCTION:
+        bodies = [_typeshed_module(owner).body]
+    else:
+        bodies = [cls.body for cls in _typeshed_classes(owner)]
+    return [
+        _arg_kinds(stmt)
+        for body in bodies
+        for stmt in _flatten(body)
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name
+    ]
+
+
+def _own_arg_kinds(func_fullname: str) -> dict[str, str]:
+    """The overlay's own parameter kinds, from its source."""
+    func = load_overlays([bundled_overlay_dir()]).functions[func_fullname]
+    tree = ast.parse(Path(func.path).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno == func.line:
+            return _arg_kinds(node)
+    raise AssertionError(f"{func_fullname}: no def at line {func.line}")
+
+
+def _functions_with_argument_markers() -> list[str]:
+    o = load_overlays([bundled_overlay_dir()])
+    out = []
+    for func in o.functions.values():
+        receiver = 1 if func.kind not in (FUNCTION, STATICMETHOD) else 0
+        if any(markers for _, markers in func.params[receiver:]):
+            out.append(func.fullname)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("fullname", _functions_with_argument_markers())
+def test_marked_parameters_are_typesheds_parameters(bundled: Overlays, fullname: str) -> None:
+    """A marker on an argument counts by the parameter's name: the name, and
+    whether it is a plain parameter, ``*args`` or ``**kwargs``, must be
+    typeshed's (in some variant)."""
+    if fullname in _NO_TYPESHED_SIGNATURE:
+        return
+    func = bundled.functions[fullname]
+    variants = _typeshed_signatures(fullname, func.kind)
+    assert variants, f"typeshed defines no {fullname}"
+    own = _own_arg_kinds(fullname)
+    receiver = 1 if func.kind not in (FUNCTION, STATICMETHOD) else 0
+    for name, markers in func.params[receiver:]:
+        if not markers:
+            continue
+        assert any(v.get(name) == own[name] for v in variants), (
+            f"{fullname}: typeshed has no {own[name]} parameter {name!r}"
+            f" (its variants: {[sorted(v) for v in variants]})"
+        )
+
+
+# --- the thread-safety declarations -----------------------------------------
+
+# fullname -> what the overlays say: thread-bound (NotSend), NotSync,
+# @unsafe_sync.  The names are the ones mypy uses, checked with reveal_type
+# and a plugin that prints its hooks' full names.
+THREAD_CLASSES: dict[str, tuple[bool, bool, bool]] = {
+    # thread-bound
+    "sqlite3.Connection": (True, True, False),
+    "sqlite3.Cursor": (True, False, False),
+    "sqlite3.Blob": (True, False, False),
+    "_asyncio.Future": (True, False, False),  # asyncio.Future, re-exported
+    "_asyncio.Task": (True, False, False),
+    "asyncio.locks.Lock": (True, False, False),
+    "asyncio.locks.Event": (True, False, False),
+    "asyncio.locks.Condition": (True, False, False),
+    "asyncio.locks.Semaphore": (True, False, False),
+    "asyncio.locks.BoundedSemaphore": (True, False, False),
+    "asyncio.locks.Barrier": (True, False, False),
+    "asyncio.queues.Queue": (True, False, False),
+    "asyncio.queues.PriorityQueue": (True, False, False),
+    "asyncio.queues.LifoQueue": (True, False, False),
+    "asyncio.streams.StreamReader": (True, False, False),
+    "asyncio.streams.StreamWriter": (True, False, False),
+    "asyncio.taskgroups.TaskGroup": (True, False, False),
+    "asyncio.timeouts.Timeout": (True, False, False),
+    # Send, not Sync
+    "_io.TextIOWrapper": (False, True, False),
+    # internally synchronised
+    "asyncio.events.AbstractEventLoop": (False, False, True),
+    "asyncio.base_events.BaseEventLoop": (False, False, True),
+    "threading.Thread": (False, False, True),
+    "threading.Timer": (False, False, True),
+    "threading.Condition": (False, False, True),
+    "threading.Event": (False, False, True),
+    "threading.Semaphore": (False, False, True),
+    "threading.BoundedSemaphore": (False, False, True),
+    "threading.Barrier": (False, False, True),
+    "_thread.lock": (False, False, True),  # threading.Lock from 3.13
+    "_thread.LockType": (False, False, True),  # threading.Lock before 3.13
+    "_thread.RLock": (False, False, True),  # threading.RLock
+    "_thread._local": (False, False, True),  # threading.local
+    "queue.Queue": (False, False, True),
+    "queue.LifoQueue": (False, False, True),
+    "queue.PriorityQueue": (False, False, True),
+    "_queue.SimpleQueue": (False, False, True),  # queue.SimpleQueue
+    "concurrent.futures._base.Future": (False, False, True),
+    "concurrent.futures._base.Executor": (False, False, True),
+    "concurrent.futures.thread.ThreadPoolExecutor": (False, False, True),
+    "logging.Logger": (False, False, True),
+    "logging.Handler": (False, False, True),
+    "_io.BufferedReader": (False, False, True),
+    "_io.BufferedWriter": (False, False, True),
+    "_io.BufferedRandom": (False, False, True),
+    "_io.BufferedRWPair": (False, False, True),
+}
+
+
+@pytest.mark.parametrize(("fullname", "expected"), sorted(THREAD_CLASSES.items()))
+def test_thread_classes(bundled: Overlays, fullname: str, expected: tuple[bool, bool, bool]) -> None:
+    cls = bundled.class_of(fullname)
+    assert cls is not None, f"{fullname} is not declared"
+    assert (cls.thread_bound, cls.not_sync, cls.unsafe_sync) == expected
+    assert not cls.unsafe_send  # nothing in the standard library needs it alone
+
+
+def test_every_thread_declaration_is_in_the_table(bundled: Overlays) -> None:
+    declared = {
+        name
+        for name, c in bundled.classes.items()
+        if c.thread_bound or c.not_sync or c.unsafe_send or c.unsafe_sync
+    }
+    assert declared == set(THREAD_CLASSES)
+
+
+def test_not_declared_is_not_a_thread_fact(bundled: Overlays) -> None:
+    assert bundled.class_of("asyncio.futures.Future") is None  # re-exported, not defined there
+    assert bundled.class_of("threading.Lock") is None  # a variable in typeshed
+    lst = bundled.class_of("builtins.list")
+    assert lst is not None
+    assert (lst.thread_bound, lst.not_sync, lst.unsafe_send, lst.unsafe_sync) == (False,) * 4
+    assert lst.send_if == {}
+
+
+@pytest.mark.parametrize("fullname", sorted(THREAD_CLASSES))
+def test_thread_reasons_read_as_a_clause(bundled: Overlays, fullname: str) -> None:
+    """The plugin prints ``"X" is thread-bound: <reason>`` and ``help: <help>``."""
+    cls = bundled.classes[fullname]
+    assert cls.reason and not cls.reason.endswith(".")
+    if cls.thread_bound or cls.not_sync:
+        assert cls.help, f"{fullname}: say what to do instead (help:)"
+        assert ": " not in cls.reason  # it already follows "is thread-bound: "
+    if cls.help:
+        assert cls.help[0].islower() and not cls.help.endswith(".")
+
+
+def test_sqlite3_connection_is_send_with_check_same_thread_false(bundled: Overlays) -> None:
+    conn = bundled.class_of("sqlite3.Connection")
+    assert conn is not None
+    assert dict(conn.send_if) == {"check_same_thread": False}
+    assert conn.reason == "sqlite3 checks that a connection is used only by the thread that opened it"
+    assert conn.help is not None and "check_same_thread=False" in conn.help
+    assert all(not c.send_if for n, c in bundled.classes.items() if n != "sqlite3.Connection")
+
+
+def test_the_event_loop_is_sync_for_its_threadsafe_entry_points(bundled: Overlays) -> None:
+    for name in ("asyncio.events.AbstractEventLoop", "asyncio.base_events.BaseEventLoop"):
+        loop = bundled.class_of(name)
+        assert loop is not None and loop.unsafe_sync and not loop.thread_bound
+        assert loop.reason == (
+            "call_soon_threadsafe and run_coroutine_threadsafe are its documented thread-safe entry points"
+        )
+
+
+MOVE = frozenset({OWNED, SEND})
+
+# (function, parameter, markers, shape)
+THREAD_BOUNDARIES = [
+    ("threading.Thread.__init__", "target", MOVE, "Callable"),
+    ("threading.Thread.__init__", "args", MOVE, "tuple"),
+    ("threading.Thread.__init__", "kwargs", MOVE, "dict"),
+    ("threading.Timer.__init__", "function", MOVE, "Callable"),
+    ("threading.Timer.__init__", "args", MOVE, "tuple"),
+    ("threading.Timer.__init__", "kwargs", MOVE, "dict"),
+    ("threading.Barrier.__init__", "action", frozenset({SEND}), "Callable"),
+    ("_thread.start_new_thread", "function", MOVE, "Callable"),
+    ("_thread.start_new_thread", "args", MOVE, "tuple"),
+    ("_thread.start_new_thread", "kwargs", MOVE, "dict"),
+    ("concurrent.futures._base.Executor.submit", "fn", MOVE, "Callable"),
+    ("concurrent.futures._base.Executor.submit", "args", MOVE, "object"),
+    ("concurrent.futures._base.Executor.submit", "kwargs", MOVE, "object"),
+    ("concurrent.futures._base.Executor.map", "fn", MOVE, "Callable"),
+    ("concurrent.futures._base.Executor.map", "iterables", MOVE, "object"),
+    ("concurrent.futures._base.Future.add_done_callback", "fn", frozenset({SEND}), "Callable"),
+    ("concurrent.futures.thread.ThreadPoolExecutor.__init__", "initializer", frozenset({SEND, SYNC}), "Callable"),
+    ("concurrent.futures.thread.ThreadPoolExecutor.__init__", "initargs", frozenset({SEND, SYNC}), "tuple"),
+    ("queue.Queue.put", "item", MOVE, "object"),
+    ("queue.Queue.put_nowait", "item", MOVE, "object"),
+    ("_queue.SimpleQueue.put", "item", MOVE, "object"),
+    ("_queue.SimpleQueue.put_nowait", "item", MOVE, "object"),
+    ("asyncio.threads.to_thread", "func", MOVE, "Callable"),
+    ("asyncio.threads.to_thread", "args", MOVE, "object"),
+    ("asyncio.threads.to_thread", "kwargs", MOVE, "object"),
+    ("asyncio.events.AbstractEventLoop.run_in_executor", "func", MOVE, "Callable"),
+    ("asyncio.events.AbstractEventLoop.run_in_executor", "args", MOVE, "object"),
+    ("asyncio.base_events.BaseEventLoop.run_in_executor", "func", MOVE, "Callable"),
+    ("asyncio.base_events.BaseEventLoop.run_in_executor", "args", MOVE, "object"),
+    ("asyncio.events.AbstractEventLoop.call_soon_threadsafe", "callback", frozenset({SEND}), "Callable"),
+    ("asyncio.events.AbstractEventLoop.call_soon_threadsafe", "args", frozenset({SEND}), "object"),
+    ("asyncio.base_events.BaseEventLoop.call_soon_threadsafe", "callback", frozenset({SEND}), "Callable"),
+    ("asyncio.base_events.BaseEventLoop.call_soon_threadsafe", "args", frozenset({SEND}), "object"),
+    ("asyncio.tasks.run_coroutine_threadsafe", "coro", frozenset({SEND}), "object"),
+]
+
+
+@pytest.mark.parametrize(("fullname", "param", "markers", "shape"), THREAD_BOUNDARIES)
+def test_thread_boundaries(
+    bundled: Overlays, fullname: str, param: str, markers: frozenset[Marker], shape: str
+) -> None:
+    func = bundled.function(fullname)
+    assert func is not None, f"{fullname} is not declared"
+    assert func.markers_of(param) == markers
+    assert func.shape_of(param) == shape
+
+
+def test_thread_boundaries_leave_the_other_parameters_alone(bundled: Overlays) -> None:
+    thread = bundled.function("threading.Thread.__init__")
+    loop = bundled.function("asyncio.events.AbstractEventLoop.run_in_executor")
+    assert thread is not None and loop is not None
+    for name in ("self", "group", "name", "daemon"):
+        assert thread.markers_of(name) == frozenset()
+        assert thread.shape_of(name) is None
+    assert loop.markers_of("executor") == frozenset()
+    assert bundled.mutates("queue.Queue.put") is None  # the receiver is not declared
 
 
 @pytest.mark.parametrize(
@@ -391,6 +671,186 @@ def test_class_bases_and_docstring_are_kept(tmp_path: Path) -> None:
     assert o.classes["sqlite3.Plain"].doc is None
 
 
+def test_thread_bases_and_decorators_in_every_spelling(tmp_path: Path) -> None:
+    o = _load_one(
+        tmp_path,
+        "import fearless\n"
+        "import fearless as f\n"
+        "from fearless import NotSync as NY, unsafe_send as us\n"
+        "from fearless import markers as m\n"
+        "class A(NotSend):\n"
+        '    """a"""\n'
+        "class B(fearless.NotSend, fearless.markers.NotSync):\n"
+        '    """b"""\n'
+        "class C(f.NotSend):\n"
+        '    """c"""\n'
+        "class D(NY):\n"
+        '    """d"""\n'
+        "@unsafe_sync\n"
+        "class E:\n"
+        '    """e"""\n'
+        "@fearless.unsafe_sync\n"
+        "class F:\n"
+        '    """f"""\n'
+        "@fearless.markers.unsafe_sync\n"
+        "class G:\n"
+        '    """g"""\n'
+        "@us\n"
+        "@m.unsafe_sync\n"
+        "class H:\n"
+        '    """h"""\n'
+        "@f.unsafe_send\n"
+        "class I(NotSync):\n"
+        '    """i"""\n'
+        "class J(Base):\n"
+        '    """j"""\n',
+    )
+
+    def facts(name: str) -> tuple[bool, bool, bool, bool]:
+        c = o.class_of(f"mod.{name}")
+        assert c is not None
+        return (c.thread_bound, c.not_sync, c.unsafe_send, c.unsafe_sync)
+
+    assert facts("A") == (True, False, False, False)
+    assert facts("B") == (True, True, False, False)
+    assert facts("C") == (True, False, False, False)
+    assert facts("D") == (False, True, False, False)
+    assert facts("E") == facts("F") == facts("G") == (False, False, False, True)
+    assert facts("H") == (False, False, True, True)
+    assert facts("I") == (False, True, True, False)
+    assert facts("J") == (False, False, False, False)
+    b = o.class_of("mod.B")
+    assert b is not None and b.bases == ("fearless.NotSend", "fearless.markers.NotSync")  # as written
+    assert o.class_of("mod.Nope") is None
+
+
+def test_an_unrelated_name_is_not_a_thread_fact(tmp_path: Path) -> None:
+    # other.NotSend is not fearless's, nor is NotSend through another module's alias.
+    o = _load_one(
+        tmp_path,
+        "import other as fearless_like\n"
+        "class A(other.NotSend): ...\n"
+        "class B(fearless_like.NotSend): ...\n",
+    )
+    for name in ("mod.A", "mod.B"):
+        c = o.class_of(name)
+        assert c is not None and not c.thread_bound and c.reason is None
+
+
+def test_reason_and_help_come_from_the_docstring(tmp_path: Path) -> None:
+    o = _load_one(
+        tmp_path,
+        "class Conn(NotSend):\n"
+        '    """sqlite3 checks the thread\n'
+        "\n"
+        "    More words, ignored.\n"
+        "\n"
+        "    help: open it in the thread\n"
+        "        that uses it\n"
+        "\n"
+        "    Trailing text.\n"
+        '    """\n'
+        "class Short(NotSend):\n"
+        '    """bound to its thread\n'
+        '    help: use it there"""\n'
+        "class Plain:\n"
+        '    """Only a docstring.\n'
+        "    Over two lines, which is fine without a thread declaration.\n"
+        '    """\n'
+        "class HelpOnly:\n"
+        '    """help: no reason here"""\n',
+    )
+    conn, short, plain, help_only = (o.classes[f"mod.{n}"] for n in ("Conn", "Short", "Plain", "HelpOnly"))
+    assert conn.reason == "sqlite3 checks the thread"
+    assert conn.help == "open it in the thread that uses it"
+    assert (short.reason, short.help) == ("bound to its thread", "use it there")
+    assert (plain.reason, plain.help) == ("Only a docstring.", None)
+    assert (help_only.reason, help_only.help) == (None, "no reason here")
+    assert conn.doc is not None and conn.doc.startswith("sqlite3 checks the thread\n")
+
+
+def test_send_if(tmp_path: Path) -> None:
+    o = _load_one(
+        tmp_path,
+        "class Conn(NotSend):\n"
+        '    """bound"""\n'
+        '    __send_if__ = {"check_same_thread": False, "mode": "shared", "n": 2, "x": None}\n'
+        "class Ann(NotSend):\n"
+        '    """bound"""\n'
+        '    __send_if__: dict = {"flag": True}\n'
+        "class Other(NotSend):\n"
+        '    """bound"""\n',
+    )
+    conn, ann, other = (o.classes[f"mod.{n}"] for n in ("Conn", "Ann", "Other"))
+    assert dict(conn.send_if) == {"check_same_thread": False, "mode": "shared", "n": 2, "x": None}
+    assert dict(ann.send_if) == {"flag": True}
+    assert dict(other.send_if) == {}
+    with pytest.raises(TypeError):
+        conn.send_if["check_same_thread"] = True  # type: ignore[index]  # read-only
+    assert not [f for f in o.functions if f.endswith("__send_if__")]
+    hash(conn)  # the mapping does not make the entry unhashable
+
+
+def test_shapes(tmp_path: Path) -> None:
+    o = _load_one(
+        tmp_path,
+        "import typing, collections.abc\n"
+        "from fearless import Owned as O\n"
+        "def f(a: Owned[Send[Callable]], b: Owned[Send[Callable[..., object]]],\n"
+        "      c: Send[typing.Callable], d: Send[collections.abc.Callable[[], None]],\n"
+        "      e: 'O[Send[tuple]]', g: Owned['dict[str, int]'], h: Owned[int | None],\n"
+        "      i: Callable, j=None, *args: Owned[Send[object]], **kwargs: Owned[Send[object]]): ...\n"
+        "g2 = f\n",
+    )
+    func = o.function("mod.f")
+    assert func is not None
+    assert dict(func.shapes) == {
+        "a": "Callable",
+        "b": "Callable",
+        "c": "Callable",
+        "d": "Callable",
+        "e": "tuple",
+        "g": "dict",
+        "args": "object",
+        "kwargs": "object",
+    }
+    assert func.shape_of("h") is None  # a union has no head name
+    assert func.shape_of("i") is None  # unmarked
+    assert func.shape_of("j") is None
+    assert func.shape_of("nope") is None
+    alias = o.function("mod.g2")
+    assert alias is not None and alias.shapes == func.shapes
+    hash(func)
+
+
+def test_overloads_must_agree_on_shapes(tmp_path: Path) -> None:
+    o = _load_one(
+        tmp_path,
+        "from typing import overload\n"
+        "@overload\n"
+        "def f(fn: Owned[Send[Callable]], x: int) -> None: ...\n"
+        "@overload\n"
+        "def f(fn: Owned[Send[typing.Callable[[], None]]], x: Owned[list], y: str) -> None: ...\n",
+    )
+    func = o.function("mod.f")
+    assert func is not None
+    assert dict(func.shapes) == {"fn": "Callable", "x": "list"}  # unmarked in one variant: fine
+
+
+def test_string_defaults_are_values_not_annotations(tmp_path: Path) -> None:
+    o = _load_one(tmp_path, "def f(prefix='', sep=' [x', *, end=('(',)): ...\n")
+    assert o.function("mod.f") is not None
+
+
+def test_thread_facts_are_overridden_with_the_class(tmp_path: Path) -> None:
+    base, user = tmp_path / "base", tmp_path / "user"
+    _write(base, "sqlite3/__init__.pyi", 'class Connection(NotSend):\n    """bound"""\n')
+    _write(user, "sqlite3/__init__.pyi", '@unsafe_sync\nclass Connection:\n    """mine, serialised"""\n')
+    conn = load_overlays([base, user]).class_of("sqlite3.Connection")
+    assert conn is not None
+    assert (conn.thread_bound, conn.unsafe_sync, conn.reason) == (False, True, "mine, serialised")
+
+
 def test_module_names_follow_the_path(tmp_path: Path) -> None:
     _write(tmp_path, "builtins.pyi", "def a(x: Owned[int]): ...\n")
     _write(tmp_path, "collections/__init__.pyi", "def b(x: Owned[int]): ...\n")
@@ -411,12 +871,56 @@ BAD = [
     ("def f(x: list[Owned[int]]) -> None: ...\n", 1, "must wrap a parameter's whole annotation"),
     ("class C:\n\n    @functools.cache\n    def m(self) -> None: ...\n", 3, "unknown decorator @functools.cache"),
     ("@dataclass\nclass C: ...\n", 1, "unknown class decorator @dataclass"),
+    ('@unsafe_sync()\nclass C:\n    "r"\n', 1, "unknown class decorator @unsafe_sync()"),
+    ('@other.unsafe_sync\nclass C:\n    "r"\n', 1, "unknown class decorator @other.unsafe_sync"),
+    ("@staticmethod\nclass C: ...\n", 1, "(an overlay allows @unsafe_send and @unsafe_sync)"),
     ("@staticmethod\ndef f() -> None: ...\n", 1, "@staticmethod outside a class"),
     ("def f() -> None: ...\ndef f() -> None: ...\n", 2, '"f" is declared twice'),
     ("class C: ...\nclass C: ...\n", 2, '"C" is declared twice'),
     ("import sys\nif sys.version_info >= (3, 12):\n    def f() -> None: ...\n", 2, "conditional declarations"),
     ("for x in y: pass\n", 1, "unsupported statement"),
     ("class C:\n    def m() -> None: ...\n", 2, "needs a first parameter"),
+    # thread-safety declarations
+    ('@unsafe_sync\n@fearless.unsafe_sync\nclass C:\n    "r"\n', 2, "@unsafe_sync is given twice"),
+    ('class C(NotSend, fearless.NotSend):\n    "r"\n', 1, "NotSend is listed twice"),
+    ('\n@unsafe_send\nclass C(NotSend):\n    "r"\n', 3, '"C": @unsafe_send contradicts its NotSend base'),
+    ('@unsafe_sync\nclass C(NotSend):\n    "r"\n', 2, "@unsafe_sync contradicts its NotSend base (a NotSend class is bound"),
+    ('@unsafe_sync\nclass C(NotSync):\n    "r"\n', 2, "@unsafe_sync contradicts its NotSync base"),
+    ("class C(NotSend): ...\n", 1, 'class "C" says NotSend: its docstring must give the reason'),
+    ("\nclass C(NotSync):\n    pass\n", 2, 'class "C" says NotSync: its docstring must give the reason'),
+    ("@unsafe_send\n@unsafe_sync\nclass C: ...\n", 3, 'class "C" says @unsafe_send and @unsafe_sync: its docstring'),
+    ('class C(NotSend):\n    "help: do this"\n', 1, "must give the reason, in one line, on its first line"),
+    ('class C(NotSend):\n    "   "\n', 1, "must give the reason"),
+    ('class C(NotSend):\n    """a reason\n    that goes on"""\n', 2, "the reason must fit on the docstring's first line"),
+    ('class C(NotSend):\n    """r\n\n    help: a\n    help: b"""\n', 2, 'more than one "help:" line'),
+    ('class C(NotSend):\n    """r\n\n    help:"""\n', 2, '"help:" needs text after it'),
+    ('class C:\n    "r"\n    __send_if__ = {"a": False}\n', 3, "__send_if__ is allowed only on a NotSend class"),
+    ('class C(NotSync):\n    "r"\n    __send_if__ = {"a": False}\n', 3, "only on a NotSend class"),
+    ('__send_if__ = {"a": False}\n', 1, "__send_if__ outside a class"),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = {"a": 1}\n    __send_if__ = {"b": 1}\n', 4, '"__send_if__" is declared twice'),
+    ('class C(NotSend):\n    "r"\n    x = __send_if__ = {"a": 1}\n', 3, "assign __send_if__ on its own"),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = dict(a=1)\n', 3, "__send_if__ must be a dict literal"),
+    ('class C(NotSend):\n    "r"\n    __send_if__: dict\n', 3, "__send_if__ must be a dict literal"),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = {}\n', 3, "__send_if__ is empty"),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = {**base}\n', 3, "** is not allowed"),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = {1: True}\n', 3, "the key 1 is not a keyword argument name"),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = {"not-a-name": True}\n', 3, "is not a keyword argument name"),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = {"a": 1, "a": 2}\n', 3, '"a" is given twice'),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = {\n        "a": [1],\n    }\n', 4, 'the value of "a" must be a constant'),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = {"a": 1.5}\n', 3, "not 1.5"),
+    ('class C(NotSend):\n    "r"\n    __send_if__ = {"a": b"x"}\n', 3, "must be a constant"),
+    (
+        "from typing import overload\n@overload\ndef f(fn: Owned[Callable]) -> None: ...\n"
+        "@overload\ndef f(fn: Owned[tuple]) -> None: ...\n",
+        5,
+        'the overloads of "f" disagree on the type of "fn" (Callable and tuple)',
+    ),
+    (
+        "from typing import overload\n@overload\ndef f(fn: Owned[int | None]) -> None: ...\n"
+        "@overload\ndef f(fn: Owned[int]) -> None: ...\n",
+        5,
+        "(no head name and int)",
+    ),
 ]
 
 
