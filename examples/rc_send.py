@@ -15,10 +15,11 @@ anyway::
 value is shared without any lock.  At run time every use from another thread
 raises ``ThreadBoundError`` (here, inside the worker: ``join()`` re-raises
 it), which is late; ``spawn`` takes ``Send[...]``, so mypy with the
-``mypy_ownership`` plugin reports it before the program runs (once the
-not-send check lands; until then the demo shows it as "not yet reported")::
+``mypy_ownership`` plugin reports it before the program runs::
 
-    rc_send.py:NN: error: ... "Rc[list[int]]" cannot be sent between threads safely  [not-send]
+    rc_send.py:48: error: "Rc[list[int]]" cannot be sent between threads safely  [not-send]
+    rc_send.py:48: note: because "Rc[list[int]]" is thread-bound: its reference count is not atomic
+    rc_send.py:48: note: help: use "Arc" instead of "Rc" to share a value between threads
 
 The fix, as in Rust: share with an ``Arc``.  Its value must be safe to share
 too (``Sync``): a tuple (immutable) is; a list is not, since any holder could

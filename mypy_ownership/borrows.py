@@ -46,7 +46,7 @@ from mypy.types import CallableType
 from mypy_ownership import diagnostics
 from mypy_ownership.aliases import Alias, AliasWalker, Borrow, aliases_of_expr
 from mypy_ownership.errorcodes import BORROW_ESCAPE, BORROW_MUTATE
-from mypy_ownership.facts import CalleeFacts, Role, borrowed_parameters, formal_markers
+from mypy_ownership.facts import CalleeFacts, Role, borrowed_parameters, formal_markers, packed_items
 from mypy_ownership.markers import Marker
 from mypy_ownership.mutation import MutationOracle
 from mypy_ownership.paths import ITEM, place_of, render
@@ -169,6 +169,9 @@ class BorrowChecker:
         if formals is None:
             return
         for actuals, (markers, role) in zip(ctx.args, formals):
+            if role is Role.PACKED:  # Thread(args=(x, y)): each item goes to the thread
+                actuals = [item for actual in actuals for item in packed_items(actual)]
+                role = Role.THREAD_ARG
             for actual in actuals:
                 if role is Role.CLOSURE:
                     found = analysis.captured(actual)
@@ -180,7 +183,7 @@ class BorrowChecker:
                     continue
                 what = _render_expr(actual)
                 shared = [a for a in found if not a[0].exclusive]
-                if role is Role.THREAD_ARG:
+                if role in (Role.THREAD_ARG, Role.HANDOFF):
                     _escape(ctx.api, analysis, actual, what, found, "handed to a thread")
                 elif Marker.OWNED in markers and _is_channel(callee):
                     _escape(ctx.api, analysis, actual, what, found, "sent on a channel")

@@ -12,6 +12,15 @@ later, with types, by ``mutation``.  The facts are syntactic:
 - ``self_calls``: methods it calls on ``self``;
 - ``attr_calls``: ``[path, method]`` for calls on something reached from
   ``self`` (``self.items.append(...)`` is ``[["items"], "append"]``).
+
+and about the class itself, for the thread-safety derivation:
+
+- ``unsafe_send`` / ``unsafe_sync``: the class is decorated so (trusted);
+- ``made_with``: for an attribute every assignment of which in the class's
+  methods is a call, the constant keyword arguments all those calls pass
+  (``self.conn = sqlite3.connect(path, check_same_thread=False)``).
+
+A class has these facts exactly when mypy analysed its source (not a stub).
 """
 
 from __future__ import annotations
@@ -25,8 +34,11 @@ from mypy.nodes import (
     DelStmt,
     Expression,
     FuncDef,
+    IntExpr,
     ListExpr,
     MemberExpr,
+    NameExpr,
+    StrExpr,
     Node,
     OperatorAssignmentStmt,
     OverloadedFuncDef,
@@ -49,14 +61,55 @@ def record_class_facts(ctx: ClassDefContext) -> None:
     if getattr(ctx.api, "is_stub_file", False):
         return  # stubs have no bodies to learn from (overlays speak for them)
     methods: dict[str, dict[str, Any]] = {}
+    made_with: dict[str, dict[str, Any] | None] = {}
     for stmt in _class_level(ctx.cls.defs.body):
         func = _method(stmt)
         if func is None or func.is_static or func.is_class or not func.arguments:
             continue
-        facts = _method_facts(func)
+        facts = _method_facts(func, made_with)
         facts["declared"] = _declared_self_marker(ctx, func)
         methods[func.name] = facts
-    ctx.cls.info.metadata[METADATA_KEY] = {"methods": methods}
+    ctx.cls.info.metadata[METADATA_KEY] = {
+        "methods": methods,
+        "made_with": {name: kw for name, kw in made_with.items() if kw},
+        **{opt_in: True for opt_in in _opt_ins(ctx)},
+    }
+
+
+def class_traits(info: Any) -> dict[str, Any]:
+    """The facts recorded about a class with source; empty for a stub's."""
+    data: dict[str, Any] = info.metadata.get(METADATA_KEY) or {}
+    return data
+
+
+def is_source_class(info: Any) -> bool:
+    return METADATA_KEY in info.metadata
+
+
+_OPT_INS = {"fearless.markers.unsafe_send": "unsafe_send", "fearless.markers.unsafe_sync": "unsafe_sync"}
+
+
+def _opt_ins(ctx: ClassDefContext) -> list[str]:
+    """``@unsafe_send`` / ``@unsafe_sync`` on the class (resolved by name:
+    the decorators are not analysed yet when the MRO hook runs)."""
+    found = []
+    for decorator in ctx.cls.decorators:
+        dotted = _dotted(decorator)
+        if dotted is None:
+            continue
+        sym = ctx.api.lookup_qualified(dotted, decorator, suppress_errors=True)
+        if sym is not None and sym.fullname in _OPT_INS:
+            found.append(_OPT_INS[sym.fullname])
+    return found
+
+
+def _dotted(e: Expression) -> str | None:
+    if isinstance(e, NameExpr):
+        return e.name
+    if isinstance(e, MemberExpr):
+        head = _dotted(e.expr)
+        return None if head is None else f"{head}.{e.name}"
+    return None
 
 
 def _declared_self_marker(ctx: ClassDefContext, func: FuncDef) -> str | None:
@@ -126,7 +179,7 @@ def _method(stmt: Node) -> FuncDef | None:
     return None
 
 
-def _method_facts(func: FuncDef) -> dict[str, Any]:
+def _method_facts(func: FuncDef, made_with: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     self_name = func.arguments[0].variable.name
     writes = False
     self_calls: list[str] = []
@@ -141,6 +194,8 @@ def _method_facts(func: FuncDef) -> dict[str, Any]:
                 else [node.lvalue] if isinstance(node, OperatorAssignmentStmt) else [node.expr]
             )
             writes = writes or any(_writes_below_self(t, self_name) for t in targets)
+            if isinstance(node, AssignmentStmt):
+                _record_made_with(node, self_name, made_with)
         if isinstance(node, CallExpr) and isinstance(node.callee, MemberExpr):
             place = place_of(node.callee.expr, resolved=False)
             if place is not None and place.root.name == self_name:
@@ -162,3 +217,58 @@ def _writes_below_self(target: Expression, self_name: str) -> bool:
         return _writes_below_self(target.expr, self_name)
     place = place_of(target, resolved=False)
     return place is not None and place.root.name == self_name and bool(place.path)
+
+
+def _record_made_with(
+    node: AssignmentStmt, self_name: str, made_with: dict[str, dict[str, Any] | None]
+) -> None:
+    """``self.x = f(..., kw=<constant>)``: keep the keywords every assignment
+    of ``x`` agrees on (None once one assignment is anything else)."""
+    for target in node.lvalues:
+        if not (
+            isinstance(target, MemberExpr)
+            and isinstance(target.expr, NameExpr)
+            and target.expr.name == self_name
+        ):
+            continue
+        keywords = constant_keywords(node.rvalue)
+        if target.name not in made_with:
+            made_with[target.name] = keywords
+        elif made_with[target.name] is not None:
+            before = made_with[target.name] or {}
+            made_with[target.name] = {
+                k: v for k, v in before.items() if keywords is not None and keywords.get(k, _NO) == v
+            } or None
+
+
+_NO = object()
+
+
+def constant_keywords(e: Expression) -> dict[str, Any] | None:
+    """The keyword arguments of a call that are constants (True, 0, "x", None)."""
+    if not isinstance(e, CallExpr):
+        return None
+    out: dict[str, Any] = {}
+    for name, kind, arg in zip(e.arg_names, e.arg_kinds, e.args):
+        if name is None:
+            continue
+        value = constant_value(arg)
+        if value is not _NO:
+            out[name] = value
+    return out
+
+
+def constant_value(e: Expression) -> Any:
+    """The value of a literal constant expression, or a private sentinel."""
+    if isinstance(e, NameExpr) and f"builtins.{e.name}" in _NAMED_CONSTANTS:
+        return _NAMED_CONSTANTS[f"builtins.{e.name}"]  # not resolved yet here
+    if isinstance(e, (IntExpr, StrExpr)):
+        return e.value
+    return _NO
+
+
+def is_constant(value: Any) -> bool:
+    return value is not _NO
+
+
+_NAMED_CONSTANTS = {"builtins.True": True, "builtins.False": False, "builtins.None": None}

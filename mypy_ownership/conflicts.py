@@ -120,7 +120,7 @@ def _roots(roots_at: dict[NameExpr, frozenset[Var]], e: NameExpr) -> frozenset[V
 
 
 def _kind(markers: frozenset[Marker], role: Role) -> str | None:
-    if role is Role.THREAD_ARG or Marker.OWNED in markers:
+    if role in (Role.THREAD_ARG, Role.HANDOFF) or Marker.OWNED in markers:
         return "move"
     if Marker.MUT_BORROWED in markers:
         return "mutable"
@@ -136,7 +136,7 @@ def _accesses(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list
     out: list[Access] = []
     for actuals, types, (markers, role) in zip(ctx.args, ctx.arg_types, formals):
         kind = _kind(markers, role)
-        if kind is None or role is Role.CLOSURE:
+        if kind is None or role in (Role.CLOSURE, Role.PACKED):
             continue
         for actual, typ in zip(actuals, types):
             if isinstance(actual, NameExpr) and isinstance(actual.node, Var) and not is_copy(typ):

@@ -144,3 +144,84 @@ def borrow_as_mutable_behind_shared(what: str) -> str:
 
 def move_out_of_shared(what: str) -> str:
     return f"Cannot move out of {what}, which is behind a shared borrow"
+
+
+# -- thread safety (E0277: `Rc<T>` cannot be sent between threads safely) ------------
+
+
+def cannot_send(typ: str) -> str:
+    return f'"{typ}" cannot be sent between threads safely'
+
+
+def cannot_share(typ: str) -> str:
+    return f'"{typ}" cannot be shared between threads safely'
+
+
+def captured_here(name: str) -> str:
+    return f'"{name}" is captured here, by the function the thread runs'
+
+
+def receiver_shared() -> str:
+    return 'a bound method takes its "self" to the thread that runs it'
+
+
+def because(chain: list[str], root: str) -> str:
+    """``chain``: from the checked type down to the culprit, each link
+    'attribute "conn" of "Worker" has type "Connection"'; ``root``: what is
+    wrong with the last one ("which is thread-bound: ...")."""
+    if not chain:
+        return f"because {root}"
+    return f"because {', '.join(chain)}, {root}"
+
+
+def attribute_link(owner: str, attribute: str, typ: str) -> str:
+    return f'attribute "{attribute}" of "{owner}" has type "{typ}"'
+
+
+def part_link(owner: str, typ: str) -> str:
+    return f'"{owner}" holds "{typ}"'
+
+
+def member_link(union: str, typ: str) -> str:
+    return f'"{union}" may be "{typ}"'
+
+
+def root_not_shareable(typ: str | None, reason: str | None) -> str:
+    subject = "which" if typ is None else f'"{typ}"'
+    text = f"{subject} must not be used by two threads at once"
+    return f"{text}: {reason}" if reason else text
+
+
+def root_thread_bound(typ: str | None, reason: str | None) -> str:
+    subject = "which" if typ is None else f'"{typ}"'
+    text = f"{subject} is thread-bound"
+    return f"{text}: {reason}" if reason else text
+
+
+def root_mutable(typ: str | None) -> str:
+    subject = "which" if typ is None else f'"{typ}"'
+    return f"{subject} is mutable and not synchronised"
+
+
+def root_not_declared(typ: str | None) -> str:
+    subject = "which" if typ is None else f'"{typ}"'
+    return f"{subject} is not declared thread-safe (an overlay can declare it)"
+
+
+def root_reassignable(owner: str, attribute: str) -> str:
+    return (
+        f'attribute "{attribute}" of "{owner}" can be reassigned'
+        f' ("{owner}" is not frozen and "{attribute}" is not "Final")'
+    )
+
+
+def root_any(typ: str | None) -> str:
+    subject = "which" if typ is None else "the value"
+    return f"{subject} has type \"Any\", so its thread safety is unknown"
+
+
+def trait_help(text: str) -> str:
+    return f"help: {text}"
+
+
+ANY_HELP = 'annotate it, or set "report_any = False" under [mypy_ownership]'

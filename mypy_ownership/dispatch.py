@@ -5,11 +5,12 @@ asks for every call in the program."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from mypy.nodes import TypeAlias
+from mypy.nodes import SymbolNode, TypeAlias, TypeInfo
 from mypy.plugin import (
     AnalyzeTypeContext,
     AttributeContext,
@@ -30,7 +31,10 @@ from mypy_ownership.class_facts import record_class_facts
 from mypy_ownership.conflicts import ConflictChecker
 from mypy_ownership.markers import MARKER_BY_FULLNAME, Marker
 from mypy_ownership.mutation import MutationOracle
-from mypy_ownership.overlays import bundled_overlay_dir, load_overlays
+from mypy_ownership.boundaries import BoundaryChecker
+from mypy_ownership.config import ConfigError, Settings, read_settings
+from mypy_ownership.overlays import OverlayError, Overlays, bundled_overlay_dir, load_overlays
+from mypy_ownership.thread_safety import ThreadSafety
 from mypy_ownership.moves import MoveChecker
 from mypy_ownership.scoped import ScopedChecker
 from mypy_ownership.safety import debugging, guarded_call_hook
@@ -44,15 +48,22 @@ class OwnershipPlugin(Plugin):
     def __init__(self, options: Any) -> None:
         super().__init__(options)
         self._callees: dict[str, CalleeFacts | None] = {}
-        overlays = load_overlays([bundled_overlay_dir()])
+        settings, overlays = _configure(options)
+        self._overlays = overlays
         # Whatever changes results must be here, or mypy's cache goes stale.
-        self._config_data = {"plugin": plugin_version(), "overlays": overlays.digest()}
-        self._moves = MoveChecker()
+        self._config_data = {
+            "plugin": plugin_version(),
+            "overlays": overlays.digest(),
+            **settings.as_data(),
+        }
+        safety = ThreadSafety(overlays, report_any=settings.report_any)
+        self._moves = MoveChecker(safety)
         oracle = MutationOracle(overlays.mutates)
         self._borrows = BorrowChecker(oracle)
         self._guards = GuardChecker(oracle)
         self._conflicts = ConflictChecker()
-        self._scoped = ScopedChecker(oracle)
+        self._scoped = ScopedChecker(oracle, safety)
+        self._boundaries = BoundaryChecker(safety)
 
     def get_type_analyze_hook(
         self, fullname: str
@@ -96,14 +107,30 @@ class OwnershipPlugin(Plugin):
         except KeyError:
             pass
         try:
-            sym = self.lookup_fully_qualified(fullname)
-            facts = callee_facts(sym.node if sym is not None else None)
+            facts = callee_facts(self._lookup(fullname), self._overlays)
         except Exception:
             if debugging():
                 raise
             facts = None  # an unreadable declaration moves nothing
         self._callees[fullname] = facts
         return facts
+
+    def _lookup(self, fullname: str) -> SymbolNode | None:
+        """The function, method or class a hook's full name means.  A method
+        hook names the receiver's class, which may inherit the method: look
+        it up along the MRO, where the overlays name it too."""
+        sym = self.lookup_fully_qualified(fullname)
+        if sym is not None:
+            return sym.node
+        owner, _, name = fullname.rpartition(".")
+        cls = self.lookup_fully_qualified(owner) if owner else None
+        if cls is None or not isinstance(cls.node, TypeInfo):
+            return None
+        for base in cls.node.mro:
+            found = base.names.get(name)
+            if found is not None:
+                return found.node
+        return None
 
     def _on_marker(self, ctx: AnalyzeTypeContext, alias: TypeAlias, borrows: bool) -> Type:
         if borrows:
@@ -127,9 +154,22 @@ class OwnershipPlugin(Plugin):
         return ctx.default_return_type
 
     def _on_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> Type:
+        self._boundaries.check_call(ctx, callee)
         self._moves.check_call(ctx, callee)
         self._conflicts.check_call(ctx, callee)
         self._borrows.check_call(ctx, callee)
         self._scoped.check_call(ctx, callee)
         return ctx.default_return_type
+
+
+def _configure(options: Any) -> tuple[Settings, Overlays]:
+    """The settings and overlays; a bad one stops mypy with a clear message
+    (exit status 2, like mypy's own configuration errors)."""
+    try:
+        settings = read_settings(getattr(options, "config_file", None))
+        overlays = load_overlays([bundled_overlay_dir(), *settings.overlay_dirs])
+    except (ConfigError, OverlayError) as e:
+        print(f"mypy_ownership: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return settings, overlays
 

@@ -24,10 +24,12 @@ from mypy.nodes import (
     FUNC_NO_INFO,
     Context,
     Decorator,
+    DictExpr,
+    ListExpr,
+    TupleExpr,
     Expression,
     FuncDef,
     FuncItem,
-    LambdaExpr,
     NameExpr,
     OverloadedFuncDef,
     SymbolNode,
@@ -49,8 +51,9 @@ from mypy.types import (
 from mypy_ownership.class_facts import method_facts
 from mypy_ownership.flow import UseKey
 from mypy_ownership.markers import Marker, markers_of, strip_markers
-from mypy_ownership.syntax import closure_references, function_of
-from mypy_ownership.traits import is_copy, is_shared_safely
+from mypy_ownership.overlays import CLASSMETHOD, METHOD, PROPERTY, OverlayFunction, Overlays
+from mypy_ownership.syntax import function_of
+from mypy_ownership.traits import is_copy
 
 RUNTIME_PACKAGE = "fearless"
 
@@ -71,6 +74,30 @@ class CalleeFacts:
     bound: int = 0
     # the markers on ``self`` of a method (declared, or kept by class_facts)
     self_markers: frozenset[Marker] = frozenset()
+    # the overlay entry that marks a library callee's parameters, by name
+    overlay: OverlayFunction | None = None
+
+    @property
+    def declared_by_user(self) -> bool:
+        """Marked in the user's own code (so the user may change the marks)."""
+        return not self.from_runtime and self.overlay is None
+
+    def declared_markers(self, sig: CallableType, index: int) -> frozenset[Marker]:
+        """The markers of formal ``index`` of ``sig``: written on its type,
+        or declared for its name by an overlay."""
+        markers = markers_of(sig.arg_types[index])
+        if self.overlay is not None:
+            name = sig.arg_names[index]
+            if name is not None:
+                markers |= self.overlay.markers_of(name)
+        return markers
+
+    def shape(self, sig: CallableType, index: int) -> str | None:
+        """What an overlay says the formal holds: "Callable", "tuple", ..."""
+        name = sig.arg_names[index]
+        if self.overlay is None or name is None:
+            return None
+        return self.overlay.shape_of(name)
 
 
 @dataclass(frozen=True)
@@ -86,13 +113,17 @@ class Move:
     callee: CalleeFacts
 
 
-def callee_facts(node: SymbolNode | None) -> CalleeFacts | None:
-    """Facts for a function, method or class; None when nothing is marked."""
+def callee_facts(
+    node: SymbolNode | None, overlays: Overlays | None = None
+) -> CalleeFacts | None:
+    """Facts for a function, method or class; None when nothing is marked,
+    in its declaration or (for a library callee) in the overlays."""
     if isinstance(node, TypeInfo):
         ctor = _constructor(node)
         if ctor is None:
             return None
-        return _facts(f'"{node.name}"', node.module_name, _signatures(ctor), bound=1)
+        overlay = _overlay_of(ctor, overlays)
+        return _facts(f'"{node.name}"', node.module_name, _signatures(ctor), bound=1, overlay=overlay)
     if isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
         func = node.func if isinstance(node, Decorator) else node
         info = func.info if isinstance(func, FuncDef) else None
@@ -107,7 +138,8 @@ def callee_facts(node: SymbolNode | None) -> CalleeFacts | None:
             label = f'"{node.name}" of "{info.name}"'
             bound = 0 if func.is_static else 1
             self_markers = _self_markers(info, node.name, signatures) if bound else frozenset()
-        facts = _facts(label, node.fullname.rsplit(".", 1)[0], signatures, bound=bound)
+        overlay = _overlay_of(node, overlays)
+        facts = _facts(label, node.fullname.rsplit(".", 1)[0], signatures, bound=bound, overlay=overlay)
         if facts is not None and self_markers:
             facts = replace(facts, self_markers=self_markers)
         return facts
@@ -124,13 +156,32 @@ def _self_markers(info: TypeInfo, name: str, signatures: list[CallableType]) -> 
     return frozenset()
 
 
+def _overlay_of(node: SymbolNode, overlays: Overlays | None) -> OverlayFunction | None:
+    """The overlay entry for a function or method, when it marks any of its
+    arguments (its receiver's marker is the mutation oracle's business)."""
+    if overlays is None:
+        return None
+    entry = overlays.function(node.fullname)
+    if entry is None:
+        return None
+    receiver = 1 if entry.kind in (METHOD, PROPERTY, CLASSMETHOD) else 0
+    if not any(markers for _, markers in entry.params[receiver:]):
+        return None
+    return entry
+
+
 def _facts(
-    label: str, module: str, signatures: list[CallableType], *, bound: int
+    label: str,
+    module: str,
+    signatures: list[CallableType],
+    *,
+    bound: int,
+    overlay: OverlayFunction | None = None,
 ) -> CalleeFacts | None:
-    if not any(_is_marked(sig) for sig in signatures):
+    if overlay is None and not any(_is_marked(sig) for sig in signatures):
         return None
     from_runtime = module == RUNTIME_PACKAGE or module.startswith(RUNTIME_PACKAGE + ".")
-    return CalleeFacts(label, from_runtime, tuple(signatures), bound)
+    return CalleeFacts(label, from_runtime, tuple(signatures), bound, overlay=overlay)
 
 
 def _is_marked(sig: CallableType) -> bool:
@@ -164,34 +215,24 @@ def _signatures(node: SymbolNode) -> list[CallableType]:
 # -- at a call -----------------------------------------------------------------
 
 
-def moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Move]:
+def local_moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Move]:
+    """The moves of a call into its callee (``Owned`` formals that stay in
+    this thread); what crosses into another thread is ``crossings``' part."""
     formals = formal_markers(ctx, callee)
     if formals is None:
         return []
     moves: list[Move] = []
-    seen: set[int] = set()
-    for actuals, kinds, types, (markers, role) in zip(
-        ctx.args, ctx.arg_kinds, ctx.arg_types, formals
-    ):
-        if Marker.OWNED not in markers:
+    for actuals, kinds, types, (markers, role) in zip(ctx.args, ctx.arg_kinds, ctx.arg_types, formals):
+        if Marker.OWNED not in markers or role is not Role.VALUE:
             continue
-        takes_closure = role is Role.CLOSURE
-        into_thread = role is not Role.VALUE
+        if Marker.SEND in markers or Marker.SYNC in markers:
+            continue
         for actual, kind, typ in zip(actuals, kinds, types):
-            if id(actual) in seen:
-                continue  # a `*args` actual maps to several formals
-            seen.add(id(actual))
-            if takes_closure:
-                moves += _closure_moves(actual, callee)
-                continue
             var = _moved_name(actual)
-            if var is None:
-                continue
             if kind in (ARG_STAR, ARG_STAR2):
-                typ = _item_type(typ)
-            if is_shared_safely(typ) if into_thread else is_copy(typ):
-                continue
-            moves.append(Move(var, actual, actual, into_thread, callee))
+                typ = item_type_of(typ)
+            if var is not None and not is_copy(typ):
+                moves.append(Move(var, actual, actual, False, callee))
     return moves
 
 
@@ -199,6 +240,8 @@ class Role(Enum):
     VALUE = "value"  # an ordinary parameter
     CLOSURE = "closure"  # a callable that runs in another thread
     THREAD_ARG = "thread-arg"  # an argument that goes to that thread with it
+    PACKED = "packed"  # a tuple or dict whose items go to that thread (Thread(args=...))
+    HANDOFF = "handoff"  # a value a library hands to another thread (Queue.put)
 
 
 FormalMarkers = tuple[frozenset[Marker], Role]
@@ -244,15 +287,27 @@ def _formal_markers(
         return None
     sig, offset, fixed = candidates[0]
     out: list[FormalMarkers] = []
-    for t in sig.arg_types[offset : offset + fixed]:
-        markers = markers_of(t)
-        runs_in_thread = Marker.SEND in markers and isinstance(
-            get_proper_type(strip_markers(t)), CallableType
-        )
-        out.append((markers, Role.CLOSURE if runs_in_thread else Role.VALUE))
-    rest = _OWNED_AND_SENT if _thread_paramspec(sig) else frozenset()
+    for index in range(offset, offset + fixed):
+        markers = callee.declared_markers(sig, index)
+        out.append((markers, _role(callee, sig, index, markers)))
+    rest = _OWNED_AND_SENT if _thread_paramspec(sig, callee) else frozenset()
     out += [(rest, Role.THREAD_ARG)] * (len(names) - fixed)
     return out
+
+
+def _role(callee: CalleeFacts, sig: CallableType, index: int, markers: frozenset[Marker]) -> Role:
+    if Marker.SEND not in markers:
+        return Role.VALUE
+    shape = callee.shape(sig, index)
+    if shape == "Callable" or isinstance(get_proper_type(strip_markers(sig.arg_types[index])), CallableType):
+        return Role.CLOSURE
+    if shape in ("tuple", "dict"):
+        return Role.PACKED
+    if callee.overlay is not None and Marker.OWNED in markers:
+        return Role.HANDOFF
+    if callee.overlay is not None and sig.arg_kinds[index] in (ARG_STAR, ARG_STAR2):
+        return Role.THREAD_ARG  # call_soon_threadsafe(cb, *args): they go with cb
+    return Role.VALUE
 
 
 def _shape(
@@ -284,10 +339,10 @@ def _accepts(sig: CallableType, offset: int, ctx: FunctionContext | MethodContex
     return True
 
 
-def _thread_paramspec(sig: CallableType) -> bool:
+def _thread_paramspec(sig: CallableType, callee: CalleeFacts) -> bool:
     """Does ``sig`` send a callable to a thread together with its arguments?"""
-    for t in sig.arg_types:
-        if Marker.SEND in markers_of(t):
+    for index, t in enumerate(sig.arg_types):
+        if Marker.SEND in callee.declared_markers(sig, index):
             inner = get_proper_type(strip_markers(t))
             if isinstance(inner, CallableType) and inner.param_spec() is not None:
                 return True
@@ -300,7 +355,17 @@ def _moved_name(actual: Expression) -> Var | None:
     return None
 
 
-def _item_type(typ: Type) -> Type:
+def packed_items(e: Expression) -> list[Expression]:
+    """The items of a tuple, list or dict display (``args=(x, y)``); any
+    other expression stands for itself."""
+    if isinstance(e, DictExpr):
+        return [value for _, value in e.items]
+    if isinstance(e, (TupleExpr, ListExpr)):
+        return list(e.items)
+    return [e]
+
+
+def item_type_of(typ: Type) -> Type:
     """The type of the items that ``*xs`` / ``**kw`` spreads."""
     t = get_proper_type(typ)
     if isinstance(t, TupleType):
@@ -308,30 +373,6 @@ def _item_type(typ: Type) -> Type:
     if isinstance(t, Instance) and t.args:
         return t.args[-1]
     return typ
-
-
-def _closure_moves(actual: Expression, callee: CalleeFacts) -> list[Move]:
-    """A closure given to a thread takes the locals it captures with it."""
-    if isinstance(actual, LambdaExpr):
-        last: dict[Var, NameExpr] = {}
-        for ref in closure_references(actual):
-            assert isinstance(ref.node, Var)
-            last[ref.node] = ref
-        return [
-            Move(var, ref, actual, True, callee)
-            for var, ref in last.items()
-            if not is_shared_safely(var.type)
-        ]
-    if isinstance(actual, NameExpr):
-        func = function_of(actual.node)
-        if isinstance(func, FuncItem):
-            vars_ = dict.fromkeys(ref.node for ref in closure_references(func))
-            return [
-                Move(var, (actual, var), actual, True, callee)
-                for var in vars_
-                if isinstance(var, Var) and not is_shared_safely(var.type)
-            ]
-    return []
 
 
 def declared_function(node: SymbolNode | None) -> CallableType | None:

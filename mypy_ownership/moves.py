@@ -16,14 +16,18 @@ from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 
 from mypy_ownership import diagnostics, speculation
 from mypy_ownership.errorcodes import USE_AFTER_MOVE
-from mypy_ownership.facts import CalleeFacts, Move, borrowed_parameters, moves_of_call
+from mypy_ownership.crossings import crossings_of_call, local_crossings
+from mypy_ownership.facts import CalleeFacts, Move, Role, borrowed_parameters, local_moves_of_call
+from mypy_ownership.thread_safety import ThreadSafety
+from mypy_ownership.traits import is_copy
 from mypy_ownership.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
 
 
 class MoveChecker:
     """Flow analyses of the module being checked, built on demand."""
 
-    def __init__(self) -> None:
+    def __init__(self, safety: ThreadSafety) -> None:
+        self._safety = safety
         self._module: MypyFile | None = None
         self._graphs: dict[int, tuple[FuncItem | MypyFile, UseGraph]] = {}
 
@@ -31,7 +35,7 @@ class MoveChecker:
         api = ctx.api
         if not speculation.reportable(api):
             return
-        moves = moves_of_call(ctx, callee)
+        moves = local_moves_of_call(ctx, callee) + self._thread_moves(ctx, callee)
         if not moves:
             return
         graph = self._graph(api)
@@ -47,6 +51,28 @@ class MoveChecker:
                 graph.reported.add(use)
                 with speculation.unfiltered(api):
                     _report(api, use, move)
+
+    def _thread_moves(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Move]:
+        """What a call hands to another thread: moved, unless every thread may
+        use it at once (``Sync``).  A value an ``Owned[Send[...]]`` formal
+        takes in this thread (``Sender.send``, ``Mutex(...)``) moves unless it
+        is immutable, as any owned value does."""
+        moves = []
+        for crossing in local_crossings(crossings_of_call(ctx, callee)):
+            if not crossing.moves:
+                continue
+            assert crossing.var is not None and crossing.key is not None
+            if crossing.role is Role.VALUE:
+                if is_copy(crossing.typ):
+                    continue
+            elif self._safety.shared_safely(crossing.typ):
+                continue
+            if crossing.needs_send and not self._safety.is_send(crossing.typ):
+                continue  # reported as not-send; rustc, too, stops at that error
+            into_thread = crossing.role not in (Role.VALUE, Role.HANDOFF)
+            site = crossing.carrier if crossing.carrier is not None else crossing.site
+            moves.append(Move(crossing.var, crossing.key, site, into_thread, callee))
+        return moves
 
     def _graph(self, api: CheckerPluginInterface) -> UseGraph | None:
         assert isinstance(api, TypeChecker)
@@ -82,7 +108,7 @@ def _report(api: CheckerPluginInterface, use: UseKey, move: Move) -> None:
     for note in (
         diagnostics.moved_here(name, callee=callee, in_loop=in_loop),
         diagnostics.move_help(
-            name, callee=callee, from_runtime=move.callee.from_runtime, in_loop=in_loop
+            name, callee=callee, from_runtime=not move.callee.declared_by_user, in_loop=in_loop
         ),
     ):
         api.msg.note(note, move.site, code=USE_AFTER_MOVE, origin_context=where, parent_error=error)

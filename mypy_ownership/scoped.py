@@ -41,7 +41,7 @@ from mypy_ownership.markers import Marker
 from mypy_ownership.mutation import MutationOracle
 from mypy_ownership.paths import place_of, type_at
 from mypy_ownership.syntax import closure_references, expression_children, function_of, statement_children
-from mypy_ownership.traits import is_shared_safely
+from mypy_ownership.thread_safety import ThreadSafety
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,14 @@ class _Borrow:
 
 
 class ScopedChecker:
-    def __init__(self, oracle: MutationOracle) -> None:
+    def __init__(self, oracle: MutationOracle, safety: ThreadSafety) -> None:
         self._oracle = oracle
+        self._safety = safety
         self._done: set[int] = set()
 
     def check_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> None:
+        if not callee.from_runtime:
+            return  # only the runtime has scoped threads
         formals = formal_markers(ctx, callee)
         if formals is None or not any(
             role is Role.CLOSURE and Marker.OWNED not in markers for markers, role in formals
@@ -98,7 +101,7 @@ class ScopedChecker:
             # borrows where it is handed to spawn.
             site = node.args[0]
             for var, ref in first.items():
-                if is_shared_safely(var.type):
+                if self._safety.shared_safely(var.type):
                     continue
                 at = ref if isinstance(closure, LambdaExpr) or not isinstance(site, NameExpr) else site
                 events.append(_Borrow(var, at, self._mutates(closure.body, var), True))

@@ -13,10 +13,31 @@ from collections.abc import Iterator
 from mypy.nodes import (
     GDEF,
     LDEF,
+    AssertStmt,
+    AssignmentStmt,
+    ClassDef,
+    DelStmt,
+    ExpressionStmt,
+    ForStmt,
+    IfStmt,
+    MatchStmt,
+    OperatorAssignmentStmt,
+    OverloadedFuncDef,
+    RaiseStmt,
+    ReturnStmt,
+    TryStmt,
+    WhileStmt,
+    WithStmt,
     AssertTypeExpr,
     AssignmentExpr,
     AwaitExpr,
     Block,
+    BytesExpr,
+    ComplexExpr,
+    EllipsisExpr,
+    FloatExpr,
+    IntExpr,
+    StrExpr,
     CallExpr,
     CastExpr,
     ComparisonExpr,
@@ -61,9 +82,16 @@ from mypy.patterns import (
 from mypy.types import CallableType, UninhabitedType, get_proper_type
 
 
+# Expressions without sub-expressions: most nodes of any tree, so answered
+# first (mypy's node classes are final: an exact type check is enough).
+_LEAVES = frozenset({NameExpr, IntExpr, StrExpr, BytesExpr, FloatExpr, ComplexExpr, EllipsisExpr})
+
+
 def expression_children(e: Expression) -> list[Expression]:
     """The sub-expressions of ``e`` in evaluation order (lambdas and
     comprehensions included, as if evaluated inline)."""
+    if type(e) in _LEAVES:
+        return []
     if isinstance(e, (MemberExpr, StarExpr, UnaryExpr, CastExpr, AssertTypeExpr, AwaitExpr, YieldFromExpr, TypeApplication)):
         return [e.expr]
     if isinstance(e, CallExpr):
@@ -199,24 +227,6 @@ def _collect_names(node: Node, out: list[NameExpr]) -> None:
 
 def _statement_children(node: Node) -> list[Node]:
     """Sub-nodes of a statement-level node (statements, expressions, patterns)."""
-    from mypy.nodes import (
-        AssertStmt,
-        AssignmentStmt,
-        ClassDef,
-        DelStmt,
-        ExpressionStmt,
-        ForStmt,
-        IfStmt,
-        MatchStmt,
-        OperatorAssignmentStmt,
-        OverloadedFuncDef,
-        RaiseStmt,
-        ReturnStmt,
-        TryStmt,
-        WhileStmt,
-        WithStmt,
-    )
-
     if isinstance(node, Block):
         return list(node.body)
     if isinstance(node, ExpressionStmt):

@@ -4,7 +4,10 @@ shared between threads safely.
 Immutable values (``int``, ``str``, ``None``, tuples and frozensets of them,
 frozen dataclasses and ``NamedTuple``s of them, functions, classes, enum
 members) are never moved: passing one hands over nothing that anybody could
-mutate.  The Send/Sync derivation grows here too.
+mutate.
+
+``Send`` and ``Sync`` are derived like Rust's auto traits, in
+``thread_traits``; this module keeps the ``Copy`` rule they build on.
 """
 
 from __future__ import annotations
@@ -37,6 +40,22 @@ _IMMUTABLE_SCALARS = frozenset(
         "types.NoneType",
         "types.EllipsisType",
         "builtins.ellipsis",
+        # immutable value types of the standard library
+        "datetime.date",
+        "datetime.time",
+        "datetime.datetime",
+        "datetime.timedelta",
+        "datetime.timezone",
+        "decimal.Decimal",
+        "fractions.Fraction",
+        "uuid.UUID",
+        "pathlib.PurePath",
+        "ipaddress.IPv4Address",
+        "ipaddress.IPv6Address",
+        "ipaddress.IPv4Network",
+        "ipaddress.IPv6Network",
+        "re.Pattern",
+        "types.ModuleType",
     }
 )
 _IMMUTABLE_CONTAINERS = frozenset({"builtins.tuple", "builtins.frozenset"})

@@ -1,0 +1,262 @@
+"""Facts about calls that start work in another thread: which values cross
+into it, and what each must be (``Send``, ``Sync``) and whether the giver
+loses it (a move).
+
+What crosses, by the role of the formal (see ``facts.Role``):
+
+- a value (``Sender.send(x)``, ``Arc(x)``, a ``Send[T]`` parameter): itself;
+- a callable that runs in the thread (``spawn(fn)``, ``Thread(target=fn)``):
+  the locals a lambda or local function captures, the receiver of a bound
+  method (``Send``, shared: never moved), and the callable and arguments
+  that a ``functools.partial(...)`` carries;
+- the arguments that go with that callable (``spawn(fn, x)``,
+  ``submit(fn, x)``), and the items of a tuple or dict literal given as
+  ``Thread(args=(x,), kwargs={...})``;
+- a value handed over by a library (``Queue.put(x)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mypy.nodes import (
+    ARG_STAR,
+    ARG_STAR2,
+    LDEF,
+    CallExpr,
+    DictExpr,
+    Expression,
+    FuncItem,
+    LambdaExpr,
+    ListExpr,
+    MemberExpr,
+    NameExpr,
+    Node,
+    RefExpr,
+    TupleExpr,
+    Var,
+)
+from mypy.plugin import FunctionContext, MethodContext
+from mypy.types import Instance, Type, get_proper_type
+
+from mypy_ownership.facts import CalleeFacts, Role, formal_markers, item_type_of, packed_items
+from mypy_ownership.flow import UseKey
+from mypy_ownership.markers import Marker
+from mypy_ownership.syntax import closure_references, expression_children, function_of, statement_children
+
+PARTIAL = "functools.partial"
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """One value that goes to another thread at a call."""
+
+    # the expression to report at, and the value's type there
+    site: Expression
+    typ: Type | None
+    needs_send: bool
+    needs_sync: bool
+    # the giver may not use it afterwards (unless it is shared safely)
+    moves: bool
+    role: Role
+    # a local that crosses (None for any other expression) and the use of it
+    # that moves it (see flow.UseKey)
+    var: Var | None = None
+    key: UseKey | None = None
+    # how it crosses, when not as an argument: "captured", "receiver"
+    how: str = "argument"
+    # the callable it goes with: the lambda, function or method handed over
+    carrier: Expression | None = None
+    # for a captured local, its first use inside the closure
+    capture: Expression | None = None
+
+
+def crossings_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Crossing]:
+    formals = formal_markers(ctx, callee)
+    if formals is None:
+        return []
+    out: list[Crossing] = []
+    seen: set[int] = set()
+    for actuals, kinds, types, (markers, role) in zip(ctx.args, ctx.arg_kinds, ctx.arg_types, formals):
+        send = Marker.SEND in markers or role is Role.THREAD_ARG
+        sync = Marker.SYNC in markers
+        if not (send or sync):
+            continue
+        moves = Marker.OWNED in markers
+        for actual, kind, typ in zip(actuals, kinds, types):
+            if id(actual) in seen:
+                continue  # a `*args` actual maps to several formals
+            seen.add(id(actual))
+            if kind in (ARG_STAR, ARG_STAR2):
+                typ = item_type_of(typ)
+            if role is Role.CLOSURE:
+                out += _through_callable(ctx, actual, typ, moves)
+            elif role is Role.PACKED and isinstance(actual, (TupleExpr, ListExpr, DictExpr)):
+                out += [
+                    _value(ctx, item, None, moves, Role.THREAD_ARG, send, sync)
+                    for item in packed_items(actual)
+                ]
+            else:
+                out.append(_value(ctx, actual, typ, moves, role, send, sync))
+    return out
+
+
+def _value(
+    ctx: FunctionContext | MethodContext,
+    actual: Expression,
+    typ: Type | None,
+    moves: bool,
+    role: Role,
+    send: bool = True,
+    sync: bool = False,
+) -> Crossing:
+    if typ is None:
+        typ = _type_of(ctx, actual)
+    var = actual.node if isinstance(actual, NameExpr) and isinstance(actual.node, Var) else None
+    return Crossing(actual, typ, send, sync, moves, role, var, actual if var is not None else None)
+
+
+def _through_callable(
+    ctx: FunctionContext | MethodContext, actual: Expression, typ: Type | None, moves: bool
+) -> list[Crossing]:
+    """What a callable takes to the thread it runs in."""
+    if isinstance(actual, LambdaExpr):
+        return _captures(ctx, actual, actual, moves, last=True)
+    if isinstance(actual, NameExpr):
+        func = function_of(actual.node)
+        if isinstance(func, FuncItem) and actual.kind == LDEF:  # a local function
+            return _captures(ctx, func, actual, moves, last=False)
+        if func is not None:
+            return []  # a module-level function carries nothing
+    if isinstance(actual, CallExpr) and _is_partial(actual):
+        return _partial(ctx, actual, moves)
+    if isinstance(actual, MemberExpr):
+        receiver = _bound_receiver(ctx, actual)
+        if receiver is not None:
+            return [
+                Crossing(
+                    actual, receiver, True, False, False, Role.CLOSURE,
+                    how="receiver", carrier=actual,
+                )
+            ]
+    # Any other callable object: its own type says what it carries.
+    return [_value(ctx, actual, typ, False, Role.CLOSURE)]
+
+
+def _captures(
+    ctx: FunctionContext | MethodContext,
+    closure: FuncItem,
+    site: Expression,
+    moves: bool,
+    *,
+    last: bool,
+) -> list[Crossing]:
+    """The enclosing function's locals that ``closure`` uses.  A lambda moves
+    them where it names them last; a local function where it is handed over
+    (the flow analysis keys those uses so)."""
+    refs = [r for r in closure_references(closure) if r.kind == LDEF]
+    own = {arg.variable for arg in closure.arguments} | {
+        r.node for r in refs if r.is_new_def and isinstance(r.node, Var)
+    }
+    by_var: dict[Var, list[NameExpr]] = {}
+    for ref in refs:
+        if isinstance(ref.node, Var) and ref.node not in own:
+            by_var.setdefault(ref.node, []).append(ref)
+    sent_home = _handed_back_to_loop(closure)
+    out = []
+    for var, uses in by_var.items():
+        if all(id(use) in sent_home for use in uses):
+            continue  # only handed back to its event loop's thread
+        key: UseKey = uses[-1] if last else (site, var)
+        out.append(
+            Crossing(
+                site, var.type, True, False, moves, Role.CLOSURE, var, key,
+                how="captured", carrier=site, capture=uses[0],
+            )
+        )
+    return out
+
+
+# The event loop's thread-safe entry points: what they are given runs in the
+# loop's own thread, where asyncio's futures, tasks and locks belong.
+TO_LOOP_THREAD = frozenset(
+    {
+        "asyncio.events.AbstractEventLoop.call_soon_threadsafe",
+        "asyncio.base_events.BaseEventLoop.call_soon_threadsafe",
+        "asyncio.tasks.run_coroutine_threadsafe",
+    }
+)
+_TO_LOOP_NAMES = frozenset(name.rsplit(".", 1)[1] for name in TO_LOOP_THREAD)
+# where asyncio's loop-bound classes live (its C accelerator is _asyncio)
+LOOP_BOUND_MODULES = ("asyncio", "_asyncio")
+
+
+def _handed_back_to_loop(closure: FuncItem) -> set[int]:
+    """Names used inside the arguments of ``loop.call_soon_threadsafe(...)``
+    or ``run_coroutine_threadsafe(...)`` in ``closure``: the worker hands
+    them back to the loop's thread (``call_soon_threadsafe(fut.set_result,
+    v)``, asyncio's documented pattern) instead of using them itself."""
+    found: set[int] = set()
+    stack: list[Node] = [closure.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CallExpr) and _calls_into_loop(node):
+            for arg in node.args:
+                found.update(id(ref) for ref in _names_in(arg))
+        if isinstance(node, Expression):
+            stack.extend(expression_children(node))
+        else:
+            stack.extend(statement_children(node))
+    return found
+
+
+def _calls_into_loop(call: CallExpr) -> bool:
+    callee = call.callee
+    if isinstance(callee, RefExpr) and callee.fullname in TO_LOOP_THREAD:
+        return True
+    return isinstance(callee, MemberExpr) and callee.name in _TO_LOOP_NAMES
+
+
+def _names_in(e: Expression) -> list[NameExpr]:
+    out: list[NameExpr] = []
+    stack: list[Expression] = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, NameExpr):
+            out.append(node)
+        stack.extend(expression_children(node))
+    return out
+
+
+def _is_partial(call: CallExpr) -> bool:
+    return isinstance(call.callee, RefExpr) and call.callee.fullname == PARTIAL
+
+
+def _partial(ctx: FunctionContext | MethodContext, call: CallExpr, moves: bool) -> list[Crossing]:
+    """``partial(fn, *args, **kwargs)`` carries ``fn`` and its arguments."""
+    if not call.args:
+        return []
+    out = _through_callable(ctx, call.args[0], _type_of(ctx, call.args[0]), moves)
+    out += [_value(ctx, arg, None, moves, Role.THREAD_ARG) for arg in call.args[1:]]
+    return out
+
+
+def _bound_receiver(ctx: FunctionContext | MethodContext, member: MemberExpr) -> Type | None:
+    """For ``obj.method``, the type of ``obj`` (the method's ``self``)."""
+    receiver = get_proper_type(_type_of(ctx, member.expr))
+    if isinstance(receiver, Instance) and receiver.type.get_method(member.name) is not None:
+        return receiver
+    return None
+
+
+def _type_of(ctx: FunctionContext | MethodContext, e: Expression) -> Type | None:
+    if isinstance(e, NameExpr) and isinstance(e.node, Var) and e.node.type is not None:
+        return e.node.type
+    lookup = getattr(ctx.api, "lookup_type_or_none", None)
+    return lookup(e) if lookup is not None else None
+
+
+def local_crossings(crossings: list[Crossing]) -> Iterator[Crossing]:
+    """The crossings of a named local (the ones a move can be tracked for)."""
+    return (c for c in crossings if c.var is not None and c.key is not None)

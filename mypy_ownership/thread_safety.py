@@ -1,0 +1,393 @@
+"""``Send`` and ``Sync``: which values may cross into another thread, and which
+may be shared by several threads at once, derived like Rust's auto traits.
+
+- Immutable values (the ``Copy`` rule of :mod:`traits`) are both.
+- Mutable builtins and containers are ``Send`` when their items are, never
+  ``Sync``.
+- The runtime's types follow ``std::sync``: ``Arc[T]`` is both when ``T`` is
+  both; ``Mutex[T]`` both when ``T`` is ``Send``; ``RwLock[T]`` ``Send`` when
+  ``T`` is ``Send`` and ``Sync`` when ``T`` is both; a channel end ``Send``
+  when ``T`` is.  ``Rc`` and the guards are thread-bound.
+- Standard-library classes say what they are in the overlays: thread-bound
+  (``class Connection(NotSend)``), internally synchronised (``@unsafe_sync``)
+  or nothing, in which case they are ``Send`` when their type arguments are
+  and not ``Sync``.
+- Classes with source derive it from their attributes (declared, assigned on
+  ``self``, inherited), generics through their type arguments.  ``Sync`` also
+  needs the class to be immutable (frozen, ``NamedTuple``, every attribute
+  ``Final``) or marked ``@unsafe_sync``.  ``NotSend``/``NotSync`` bases opt
+  out, ``@unsafe_send``/``@unsafe_sync`` opt in.
+- Unions need every member; ``Any`` passes unless ``report_any`` is set.
+
+A failed derivation is a :class:`Problem`: the chain from the checked type
+down to the culprit, the reason, and a help line; :mod:`diagnostics` words
+it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from mypy.expandtype import expand_type_by_instance
+from mypy.maptype import map_instance_to_supertype
+from mypy.nodes import TypeInfo, Var
+from mypy.types import (
+    AnyType,
+    CallableType,
+    Instance,
+    LiteralType,
+    NoneType,
+    Overloaded,
+    TupleType,
+    Type,
+    TypedDictType,
+    TypeOfAny,
+    TypeType,
+    UnionType,
+    get_proper_type,
+)
+
+from mypy_ownership.class_facts import class_traits, is_source_class
+from mypy_ownership.overlays import OverlayClass, Overlays
+from mypy_ownership.traits import is_copy
+
+
+class Trait(Enum):
+    SEND = "Send"
+    SYNC = "Sync"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link from a type to the part of it that fails: an attribute of a
+    class or a type argument of a container."""
+
+    owner: Type
+    attribute: str | None  # None: a type argument or item
+    part: Type
+
+
+class Root(Enum):
+    THREAD_BOUND = "thread-bound"
+    MUTABLE = "mutable"
+    NOT_DECLARED = "not declared thread-safe"
+    REASSIGNABLE = "reassignable"
+    NOT_SHAREABLE = "not shareable"  # NotSync: may move, not be shared
+    ANY = "any"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a type is not ``Send`` (or not ``Sync``)."""
+
+    trait: Trait
+    steps: tuple[Step, ...]
+    culprit: Type
+    root: Root
+    # the overlay's or the runtime's reason, and what to do instead
+    reason: str | None
+    help: str | None
+
+
+# -- the runtime's generic rules (std::sync) ---------------------------------
+
+_BOTH = frozenset({Trait.SEND, Trait.SYNC})
+_SEND = frozenset({Trait.SEND})
+
+# class -> (what the type arguments need for the class to be Send, ... Sync);
+# None: the class is never that.
+_RUNTIME_RULES: dict[str, tuple[frozenset[Trait] | None, frozenset[Trait] | None]] = {
+    "fearless.arc.Arc": (_BOTH, _BOTH),
+    "fearless.mutex.Mutex": (_SEND, _SEND),
+    "fearless.mutex.RwLock": (_SEND, _BOTH),
+    "fearless.channel.Sender": (_SEND, _SEND),
+    "fearless.channel.Receiver": (_SEND, None),
+    "fearless.thread.JoinHandle": (_SEND, _SEND),
+    "fearless.thread.Scope": (frozenset(), frozenset()),
+}
+
+_THREAD_BOUND_RUNTIME = {
+    "fearless.arc.Rc": (
+        "its reference count is not atomic",
+        'use "Arc" instead of "Rc" to share a value between threads',
+    ),
+    "fearless.mutex.MutexGuard": (
+        "a lock is released by the thread that took it",
+        "take the lock inside the thread that uses the data",
+    ),
+    "fearless.mutex.RwLockReadGuard": (
+        "a lock is released by the thread that took it",
+        "take the lock inside the thread that uses the data",
+    ),
+    "fearless.mutex.RwLockWriteGuard": (
+        "a lock is released by the thread that took it",
+        "take the lock inside the thread that uses the data",
+    ),
+}
+
+NOT_SEND_BASE = "fearless.markers.NotSend"
+NOT_SYNC_BASE = "fearless.markers.NotSync"
+
+# Builtin containers whose items anybody holding them may change.
+_MUTABLE_CONTAINERS = frozenset(
+    {
+        "builtins.list",
+        "builtins.dict",
+        "builtins.set",
+        "builtins.bytearray",
+        "builtins.memoryview",
+        "collections.deque",
+        "collections.defaultdict",
+        "collections.OrderedDict",
+        "collections.Counter",
+        "collections.ChainMap",
+        "array.array",
+    }
+)
+
+
+class ThreadSafety:
+    """Answers "is this type Send / Sync?", with the reason when it is not.
+
+    One per plugin: it reads the overlays, and remembers its answers per
+    class and type arguments (a run sees the same few types many times)."""
+
+    def __init__(self, overlays: Overlays, *, report_any: bool = False) -> None:
+        self._overlays = overlays
+        self._report_any = report_any
+        self._memo: dict[tuple[str, Trait], Problem | None] = {}
+
+    def problem(self, typ: Type | None, trait: Trait) -> Problem | None:
+        """Why ``typ`` is not ``trait``; None when it is."""
+        if typ is None:
+            return None
+        return self._check(typ, trait, frozenset())
+
+    def is_send(self, typ: Type | None) -> bool:
+        return self.problem(typ, Trait.SEND) is None
+
+    def is_sync(self, typ: Type | None) -> bool:
+        return self.problem(typ, Trait.SYNC) is None
+
+    def shared_safely(self, typ: Type | None) -> bool:
+        """May a value of this type go to another thread without moving?
+        Only when every thread may use it at once: ``Sync`` (a value that is
+        ``Send`` only changes hands)."""
+        if is_copy(typ):
+            return True
+        if isinstance(get_proper_type(typ), AnyType):
+            return False  # an unknown value moves: the conservative reading
+        return self.is_sync(typ)
+
+    def released(self, typ: Type | None, keywords: Mapping[str, object] | None) -> bool:
+        """Is a value of this thread-bound type made so that it may cross
+        after all?  ``keywords``: the constant keyword arguments of the call
+        that made it (``check_same_thread=False`` for ``sqlite3.connect``)."""
+        if not keywords:
+            return False
+        t = get_proper_type(typ)
+        if isinstance(t, UnionType):  # Connection | None
+            items = [get_proper_type(i) for i in t.items]
+            t = next((i for i in items if not isinstance(i, NoneType)), None)
+        if not isinstance(t, Instance):
+            return False
+        entry = self.thread_bound_class(t.type)
+        if entry is None or not entry.send_if:
+            return False
+        return all(k in keywords and keywords[k] == v for k, v in entry.send_if.items())
+
+    def thread_bound_class(self, info: TypeInfo) -> OverlayClass | None:
+        """The overlay entry that makes ``info`` thread-bound, if any."""
+        for base in info.mro:
+            entry = self._overlays.class_of(base.fullname)
+            if entry is not None and entry.thread_bound:
+                return entry
+        return None
+
+    # -- derivation --
+
+    def _check(self, typ: Type, trait: Trait, seen: frozenset[str]) -> Problem | None:
+        t = get_proper_type(typ)
+        if isinstance(t, AnyType):
+            if self._report_any and t.type_of_any not in (TypeOfAny.special_form, TypeOfAny.from_error):
+                return Problem(trait, (), t, Root.ANY, None, None)
+            return None
+        if isinstance(t, (NoneType, LiteralType, CallableType, Overloaded, TypeType)):
+            return None  # functions' captured state is checked where they cross
+        if isinstance(t, UnionType):
+            return self._first(((None, item) for item in t.items), t, trait, seen)
+        if isinstance(t, TupleType):
+            return self._first(((None, item) for item in t.items), t, trait, seen)
+        if isinstance(t, TypedDictType):
+            if trait is Trait.SYNC:
+                return Problem(trait, (), t, Root.MUTABLE, None, _MUTABLE_HELP)
+            return self._first(((None, v) for v in t.items.values()), t, trait, seen)
+        if isinstance(t, Instance):
+            return self._instance(t, trait, seen)
+        return None  # type variables, ParamSpecs, ...: checked where instantiated
+
+    def _first(
+        self, parts: Iterable[tuple[str | None, Type]], owner: Type, trait: Trait, seen: frozenset[str]
+    ) -> Problem | None:
+        for attribute, part in parts:
+            found = self._check(part, trait, seen)
+            if found is not None:
+                return _through(Step(owner, attribute, part), found)
+        return None
+
+    def _instance(self, t: Instance, trait: Trait, seen: frozenset[str]) -> Problem | None:
+        if is_copy(t):
+            return None
+        key = (str(t), trait)  # str() names the class and its type arguments
+        if key in self._memo:
+            return self._memo[key]
+        if key[0] in seen:
+            return None  # a recursive type is as safe as its other parts
+        found = self._derive(t, trait, seen | {key[0]})
+        self._memo[key] = found
+        return found
+
+    def _derive(self, t: Instance, trait: Trait, seen: frozenset[str]) -> Problem | None:
+        info = t.type
+        name = info.fullname
+        bound = _THREAD_BOUND_RUNTIME.get(name)
+        if bound is not None:
+            return Problem(trait, (), t, Root.THREAD_BOUND, *bound)
+        opted_out = self._opted_out(info, t, trait)
+        if opted_out is not None:
+            return opted_out
+        rule = _RUNTIME_RULES.get(name)
+        if rule is not None:
+            return self._by_arguments(t, rule[0] if trait is Trait.SEND else rule[1], trait, seen)
+        if name == "builtins.object":
+            return None  # could hold anything: as unknown as Any, and as lenient
+        if info.tuple_type is not None:  # a NamedTuple read as an instance
+            return self._check(info.tuple_type, trait, seen)
+        if is_source_class(info):
+            opted = class_traits(info)
+            if opted.get("unsafe_sync") or (trait is Trait.SEND and opted.get("unsafe_send")):
+                return None  # trusted: the author vouches for it
+            return self._attributes(t, trait, seen)
+        return self._library_class(t, trait, seen)
+
+    def _by_arguments(
+        self, t: Instance, needs: frozenset[Trait] | None, trait: Trait, seen: frozenset[str]
+    ) -> Problem | None:
+        """A generic whose safety is its type arguments' (``needs``: what each
+        argument must be; None: the class is never ``trait``)."""
+        if needs is None:
+            return Problem(trait, (), t, Root.MUTABLE, None, _MUTABLE_HELP)
+        for need in sorted(needs, key=lambda n: n.value):
+            found = self._first(((None, arg) for arg in t.args), t, need, seen)
+            if found is not None:
+                return found
+        return None
+
+    def _opted_out(self, info: TypeInfo, t: Instance, trait: Trait) -> Problem | None:
+        """A ``NotSend``/``NotSync`` base, or a base the overlays declare
+        thread-bound (``NotSend`` implies not ``Sync``)."""
+        for base in info.mro:
+            if base.fullname == NOT_SEND_BASE:
+                return Problem(
+                    trait, (), t, Root.THREAD_BOUND,
+                    f'"{_declaring(info, base)}" derives from "NotSend"',
+                    "create the value in the thread that uses it",
+                )
+            if trait is Trait.SYNC and base.fullname == NOT_SYNC_BASE:
+                return Problem(
+                    trait, (), t, Root.NOT_SHAREABLE,
+                    f'"{_declaring(info, base)}" derives from "NotSync"',
+                    'give each thread its own, or put it in a "Mutex"',
+                )
+            entry = self._overlays.class_of(base.fullname)
+            if entry is not None and (entry.thread_bound or (trait is Trait.SYNC and entry.not_sync)):
+                return Problem(trait, (), t, Root.THREAD_BOUND, entry.reason, entry.help)
+        return None
+
+    def _library_class(self, t: Instance, trait: Trait, seen: frozenset[str]) -> Problem | None:
+        """A class known from a stub only: its overlay entry, else ``Send``
+        when its type arguments are and ``Sync`` never."""
+        for base in t.type.mro:
+            entry = self._overlays.class_of(base.fullname)
+            if entry is not None and (entry.unsafe_sync or entry.unsafe_send):
+                if trait is Trait.SEND or entry.unsafe_sync:
+                    return self._by_arguments(t, _SEND, trait, seen)
+                break
+        if trait is Trait.SYNC:
+            mutable = _is_mutable_container(t.type)
+            return Problem(
+                trait, (), t, Root.MUTABLE if mutable else Root.NOT_DECLARED, None, _MUTABLE_HELP
+            )
+        return self._by_arguments(t, _SEND, trait, seen)
+
+    def _attributes(self, t: Instance, trait: Trait, seen: frozenset[str]) -> Problem | None:
+        """A class with source: every attribute's type, inherited ones too,
+        and for ``Sync`` attributes that cannot be reassigned (a frozen class,
+        or ``Final``)."""
+        frozen = _is_immutable(t.type)
+        for base in t.type.mro:
+            if base.fullname == "builtins.object":
+                continue
+            as_base = map_instance_to_supertype(t, base)
+            if not is_source_class(base):
+                # A library base: only what the overlays or the container
+                # rules know (its own state is its own methods' business).
+                if _is_mutable_container(base) or self._overlays.class_of(base.fullname):
+                    found = self._library_class(as_base, trait, seen)
+                    if found is not None:
+                        return _through(Step(t, None, as_base), found)
+                continue
+            made_with = class_traits(base).get("made_with", {})
+            for name, sym in base.names.items():
+                node = sym.node
+                if not isinstance(node, Var) or name.startswith("__") or node.type is None:
+                    continue
+                part = expand_type_by_instance(node.type, as_base)
+                if trait is Trait.SEND and self.released(part, made_with.get(name)):
+                    continue
+                if trait is Trait.SYNC and not (frozen or node.is_final or node.is_property):
+                    return _through(
+                        Step(t, name, part), Problem(trait, (), t, Root.REASSIGNABLE, None, _FROZEN_HELP)
+                    )
+                found = self._check(part, trait, seen)
+                if found is not None:
+                    return _through(Step(t, name, part), found)
+        return None
+
+
+_MUTABLE_HELP = 'put it in a "Mutex" to share it ("Arc(Mutex(...))"), or share an immutable copy'
+_FROZEN_HELP = (
+    'make the class frozen ("@dataclass(frozen=True)") or its attributes "Final",'
+    ' or put it in a "Mutex" to share it'
+)
+
+
+def _is_mutable_container(info: TypeInfo) -> bool:
+    return any(base.fullname in _MUTABLE_CONTAINERS for base in info.mro)
+
+
+def _through(step: Step, problem: Problem) -> Problem:
+    return Problem(
+        problem.trait, (step, *problem.steps), problem.culprit, problem.root, problem.reason, problem.help
+    )
+
+
+def _declaring(info: TypeInfo, base: TypeInfo) -> str:
+    """The class in ``info``'s MRO that lists ``base`` directly."""
+    for cls in info.mro:
+        if any(b.type is base for b in cls.bases):
+            return cls.name
+    return info.name
+
+
+def _is_immutable(info: TypeInfo) -> bool:
+    for base in info.mro:
+        data = base.metadata.get("dataclass")
+        if data is not None:
+            return bool(data.get("frozen"))
+        attrs = base.metadata.get("attrs")
+        if attrs is not None:
+            return bool(attrs.get("frozen"))
+    return False
