@@ -1,0 +1,871 @@
+"""The plugin on real threaded code: plain mypy against mypy with the
+``mypy_ownership`` plugin, over the source of pinned PyPI packages that
+really use threads (actors, worker threads, thread pools, servers).
+
+Three questions, one command:
+
+* What does the plugin cost on code it was not written for?  Wall time of
+  each package's check, plain and with the plugin, the median of
+  ``--repeats`` cold runs (fresh ``--cache-dir`` each), and the ratio; the
+  project's target is ``plugin/plain <= 1.03`` over the whole set.
+  ``--warm`` also times a second run on the cache the cold run left behind.
+  An empty module, measured in the same rounds, gives the fixed cost of a
+  run, which every package pays once.
+* Does it ever crash there?  Exit status 2, ``INTERNAL ERROR``, a traceback,
+  or the note the plugin's safety net writes when one of its hooks failed
+  (``mypy_ownership/safety.py``).  Any crash makes this script exit 1.
+* What does it report there?  None of these packages uses ``fearless``, so
+  every error the plugin adds is either a real thread hazard or a false
+  positive.  The added lines (plugin output minus plain output, keyed by
+  ``file:line: message``, with the notes around them) are printed grouped
+  by error code and written to a Markdown report and a JSON twin, with the
+  source lines they point at, for a human to classify.
+
+The two runs of a package differ in one line of a generated config file,
+``plugins = mypy_ownership``; everything else (flags, cache handling, the
+order of runs) is the same.  Plain mypy's own errors are the packages' type
+errors: they are counted, not judged.
+
+Others edit the plugin while this runs: a change to ``mypy_ownership/`` or
+``stubs/`` during the run is reported, and so is output that differs
+between two runs of the same package and config.
+
+The packages are downloaded once with pip (no dependencies) into
+``benchmarks/.real-code/`` (git-ignored) and unpacked there; only each
+package's own source is checked, not its tests.
+
+    .venv/bin/python benchmarks/real_code.py [--repeats 3] [--warm]
+                                             [--packages pykka,waitress]
+                                             [--report PATH.md] [--list]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+CACHE_DIR = BENCH_DIR / ".real-code"
+DEFAULT_REPORT = CACHE_DIR / "report.md"
+TARGET_RATIO = 1.03
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    #: "wheel" or "sdist": what pip downloads (sqlitedict has no wheel).
+    dist: str
+    #: What mypy checks, relative to the unpacked root.
+    targets: tuple[str, ...]
+    #: Where its threads are: why it is in the set.
+    threads: str
+    #: Delete ``.pyi`` files that sit beside a ``.py``: mypy would read the
+    #: stub and never look at the code.
+    drop_stubs: bool = False
+
+
+# fmt: off
+PACKAGES = (
+    Package("pykka", "4.5.0", "wheel", ("pykka",),
+            "actors, each on its own thread; futures passed between them"),
+    Package("sqlitedict", "2.1.0", "sdist", ("sqlitedict.py",),
+            "one worker thread owns the sqlite connection, callers queue requests"),
+    Package("janus", "2.0.0", "wheel", ("janus",),
+            "a queue between asyncio and threads, call_soon_threadsafe, locks"),
+    Package("waitress", "3.0.2", "wheel", ("waitress",),
+            "threaded WSGI server: a dispatcher and a pool of worker threads"),
+    Package("paho-mqtt", "2.2.0", "wheel", ("paho",),
+            "the network loop runs on its own thread (loop_start), callbacks from it"),
+    Package("watchdog", "7.1.0", "wheel", ("watchdog",),
+            "observer and emitter threads, event queues"),
+    Package("pebble", "5.2.3", "wheel", ("pebble",),
+            "thread and process pools, decorators that run functions on threads"),
+    Package("cheroot", "11.1.2", "wheel", ("cheroot",),
+            "threaded HTTP server: a worker thread pool", drop_stubs=True),
+    Package("apscheduler", "3.11.3", "wheel", ("apscheduler",),
+            "a background scheduler thread, thread pool executors"),
+)
+# fmt: on
+
+#: The fixed cost of a run: an empty module, checked in the same rounds.
+EMPTY = Package("(empty)", "-", "none", ("empty.py",), "nothing: the fixed cost of a mypy run")
+
+#: Test directories are not the package's code.
+EXCLUDE = r"(^|/)tests?/"
+
+CONFIG = """\
+[mypy]
+{plugin_line}
+python_version = 3.11
+platform = linux
+# Their dependencies are not installed; what is (pytest, ...) is followed
+# silently: errors there are not the package's.
+ignore_missing_imports = True
+follow_imports = silent
+# Much of this code is unannotated: check those bodies too, so that the
+# plugin sees them as well.
+check_untyped_defs = True
+show_error_codes = True
+show_traceback = True
+exclude = {exclude}
+"""
+
+#: The safety net's note (``mypy_ownership.safety.internal_problem``), and
+#: older spellings of it: a hook raised and gave up on a call.
+HOOK_FAILED = re.compile(r"mypy[-_]ownership (could not check this call|hook failed)")
+
+_LINE = re.compile(r"^(?P<path>[^:\n]+?):(?P<line>\d+): (?P<severity>error|note|warning): (?P<message>.*)$")
+_CODE = re.compile(r"  \[(?P<code>[a-z0-9-]+)\]$")
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+# --------------------------------------------------------------------------
+# The sources
+# --------------------------------------------------------------------------
+
+
+class SetupFailed(RuntimeError):
+    pass
+
+
+def source_root(pkg: Package) -> Path:
+    return CACHE_DIR / "src" / f"{pkg.name}-{pkg.version}"
+
+
+def fetch(pkg: Package) -> Path:
+    """Download (once) and unpack (once) the pinned distribution."""
+    root = source_root(pkg)
+    if (root / ".unpacked").exists():
+        return root
+    download = CACHE_DIR / "downloads" / f"{pkg.name}-{pkg.version}"
+    files = sorted(download.iterdir()) if download.exists() else []
+    if not files:
+        download.mkdir(parents=True, exist_ok=True)
+        only = ("--only-binary", ":all:") if pkg.dist == "wheel" else ("--no-binary", ":all:")
+        cmd = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+            "--disable-pip-version-check", *only, "--dest", str(download),
+            f"{pkg.name}=={pkg.version}",
+        ]  # fmt: skip
+        print(f"real_code: downloading {pkg.name}=={pkg.version} ({pkg.dist}) ...", flush=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        files = sorted(download.iterdir())
+        if proc.returncode != 0 or not files:
+            raise SetupFailed(f"pip download {pkg.name}=={pkg.version} failed:\n{proc.stdout}{proc.stderr}")
+    if len(files) != 1 or pkg.version not in files[0].name:
+        raise SetupFailed(f"expected one {pkg.name} {pkg.version} file in {download}, found {files}")
+    archive = files[0]
+
+    # Unpack next to the final place, then rename: an interrupted unpack
+    # leaves no half tree that looks finished.
+    root.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(root, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
+    try:
+        if archive.suffix in (".whl", ".zip"):
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(tmp)
+        else:
+            with tarfile.open(archive) as tf:
+                tf.extractall(tmp, filter="data")
+        if pkg.dist == "sdist":  # an sdist has one top directory: name-version/
+            (top,) = tmp.iterdir()
+            top.rename(root)
+        else:
+            tmp.rename(root)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if pkg.drop_stubs:
+        for stub in root.rglob("*.pyi"):
+            if stub.with_suffix(".py").exists():
+                stub.unlink()
+    for target in pkg.targets:
+        if not (root / target).exists():
+            raise SetupFailed(f"{pkg.name} {pkg.version}: no {target} in {root}")
+    (root / ".unpacked").write_text(f"{archive.name}\n")
+    return root
+
+
+def checked_files(pkg: Package, root: Path) -> list[Path]:
+    """The files mypy checks for ``pkg`` (what ``EXCLUDE`` leaves)."""
+    exclude = re.compile(EXCLUDE)
+    out = []
+    for target in pkg.targets:
+        path = root / target
+        candidates = [path] if path.is_file() else sorted(path.rglob("*.py*"))
+        for f in candidates:
+            rel = f.relative_to(root).as_posix()
+            if f.suffix in (".py", ".pyi") and not exclude.search(rel):
+                out.append(f)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Running mypy
+# --------------------------------------------------------------------------
+
+
+def write_configs(workdir: Path) -> dict[str, Path]:
+    configs = {}
+    for config, line in (
+        ("plain", "# plugins = mypy_ownership  (the only difference)"),
+        ("plugin", "plugins = mypy_ownership"),
+    ):
+        path = workdir / f"{config}.ini"
+        path.write_text(CONFIG.format(plugin_line=line, exclude=EXCLUDE))
+        configs[config] = path
+    return configs
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float  # user + sys of the mypy process
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+def run_mypy(root: Path, targets: tuple[str, ...], config: Path, cache: Path, env: dict[str, str]) -> Run:
+    cmd = [
+        sys.executable, "-m", "mypy",
+        "--config-file", str(config),
+        "--cache-dir", str(cache),
+        "--no-error-summary",
+        *targets,
+    ]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(wall, cpu, proc.returncode, proc.stdout, proc.stderr)
+
+
+def crash_reason(run: Run) -> str | None:
+    output = run.stdout + run.stderr
+    if run.returncode not in (0, 1):
+        return f"mypy exited {run.returncode}"
+    if "INTERNAL ERROR" in output:
+        return "INTERNAL ERROR"
+    if "Traceback (most recent call last)" in output:
+        return "a traceback"
+    if HOOK_FAILED.search(output):
+        return "the plugin's 'could not check this call' note (a hook raised)"
+    if run.returncode == 1 and not any(_LINE.match(line) for line in run.lines):
+        return "mypy failed without reporting an error"
+    return None
+
+
+# --------------------------------------------------------------------------
+# The diff
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Message:
+    text: str  # the full line
+    path: str | None
+    line: int
+    severity: str  # error, note, warning, or "" for a line of another shape
+    code: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> Message:
+        m = _LINE.match(text)
+        if not m:
+            return cls(text, None, 0, "", None)
+        code = _CODE.search(m["message"]) if m["severity"] == "error" else None
+        return cls(text, m["path"], int(m["line"]), m["severity"], code["code"] if code else None)
+
+
+@dataclass
+class Finding:
+    """Consecutive added lines: one added error and the added notes around it."""
+
+    package: str
+    messages: list[Message]
+
+    @property
+    def code(self) -> str:
+        codes = [m.code or "no code" for m in self.messages if m.severity == "error"]
+        return codes[0] if codes else "note only"
+
+
+def subtract(minuend: list[str], subtrahend: list[str]) -> list[int]:
+    """Indexes of the lines of ``minuend`` that ``subtrahend`` lacks (as multisets)."""
+    left = Counter(subtrahend)
+    extra = []
+    for i, line in enumerate(minuend):
+        if left[line] > 0:
+            left[line] -= 1
+        else:
+            extra.append(i)
+    return extra
+
+
+def group(package: str, lines: list[str], indexes: list[int]) -> list[Finding]:
+    """Split the added lines into findings: one per added error, with its notes.
+
+    mypy sorts a file's messages by line, so the notes of an error are not
+    always after it: a "moved here" note at an earlier line comes before
+    its error, maybe before another error's notes too.  Within a run of
+    consecutive added lines: a note right after an error and on its line
+    belongs to it; any other note belongs to the later error of the run
+    that quotes the most of the same names (``"context"``), the next one
+    on a tie.  Notes left over (after every error, naming nothing of
+    theirs) make a finding of notes only, as does a run without an error.
+    """
+    runs: list[list[int]] = []
+    for i in indexes:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    findings: list[Finding] = []
+    for run in runs:
+        msgs = [Message.parse(lines[i]) for i in run]
+        errors = [k for k, m in enumerate(msgs) if m.severity == "error"]
+        if not errors:
+            findings.append(Finding(package, msgs))
+            continue
+        owner: dict[int, int] = {}
+        last: int | None = None
+        for k, m in enumerate(msgs):
+            if m.severity == "error":
+                owner[k] = last = k
+            elif last is not None and (m.path, m.line) == (msgs[last].path, msgs[last].line):
+                owner[k] = last
+            else:
+                last = None  # the notes after this one are not the error's own either
+                later = [e for e in errors if e > k]
+                names = set(_QUOTED.findall(m.text))
+
+                def shared(e: int) -> int:
+                    return len(names & set(_QUOTED.findall(msgs[e].text)))
+
+                best = max(later or errors, key=lambda e: (shared(e), -e))
+                # After every error and naming nothing of theirs: its own finding.
+                owner[k] = best if later or shared(best) else -1
+        for e in errors:
+            findings.append(Finding(package, [m for k, m in enumerate(msgs) if owner[k] == e]))
+        if -1 in owner.values():
+            findings.append(Finding(package, [m for k, m in enumerate(msgs) if owner[k] == -1]))
+    return findings
+
+
+# --------------------------------------------------------------------------
+# The benchmark
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    pkg: Package
+    root: Path
+    files: int
+    lines: int
+    wall: dict[str, list[float]] = field(default_factory=lambda: {"plain": [], "plugin": []})
+    cpu: dict[str, list[float]] = field(default_factory=lambda: {"plain": [], "plugin": []})
+    warm: dict[str, list[float]] = field(default_factory=lambda: {"plain": [], "plugin": []})
+    #: The output of the first run of each config, the one that is diffed.
+    output: dict[str, list[str]] = field(default_factory=dict)
+    crashes: list[str] = field(default_factory=list)
+    #: Other problems: output that changes between runs, warm != cold.
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    added: list[Finding] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def median(self, config: str, kind: str = "wall") -> float:
+        values = getattr(self, kind)[config]
+        return statistics.median(values) if values else math.nan
+
+    def best(self, config: str, kind: str = "wall") -> float:
+        values = getattr(self, kind)[config]
+        return min(values) if values else math.nan
+
+    def spread(self) -> float:
+        return max(max(v) - min(v) for v in self.wall.values() if v)
+
+    @property
+    def plain_errors(self) -> int:
+        return sum(Message.parse(line).severity == "error" for line in self.output.get("plain", []))
+
+
+def record(result: Result, config: str, run: Run, what: str) -> None:
+    """Check one run's output: crashes, and whether it equals the first run's."""
+    reason = crash_reason(run)
+    if reason:
+        output = (run.stdout + run.stderr).rstrip().splitlines()
+        shown = "\n".join(output[-60:])
+        blame = "" if config == "plugin" else " (plain mypy: not the plugin)"
+        result.crashes.append(f"{config} run, {what}: {reason}{blame}\n{shown}")
+        return
+    first = result.output.setdefault(config, run.lines)
+    if sorted(run.lines) != sorted(first):
+        diff = [f"- {first[i]}" for i in subtract(first, run.lines)]
+        diff += [f"+ {run.lines[i]}" for i in subtract(run.lines, first)]
+        shown = "\n    ".join(diff[:8]) + ("\n    ..." if len(diff) > 8 else "")
+        note = f"{config} output of the {what} run differs from the first run's:\n    {shown}"
+        (result.problems if what.startswith("warm") else result.warnings).append(note)
+
+
+def measure(results: list[Result], configs: dict[str, Path], args: argparse.Namespace, workdir: Path) -> None:
+    env = dict(os.environ)
+    env.pop("MYPY_OWNERSHIP_DEBUG", None)
+    if args.debug:  # a failing hook raises with its traceback instead of the note
+        env["MYPY_OWNERSHIP_DEBUG"] = "1"
+
+    def one(result: Result, config: str, *, timed: bool, label: str) -> None:
+        cache = Path(tempfile.mkdtemp(prefix="cache-", dir=workdir))
+        try:
+            cold = run_mypy(result.root, result.pkg.targets, configs[config], cache, env)
+            record(result, config, cold, label)
+            if timed:
+                result.wall[config].append(cold.wall)
+                result.cpu[config].append(cold.cpu)
+            if timed and args.warm:
+                warm = run_mypy(result.root, result.pkg.targets, configs[config], cache, env)
+                record(result, config, warm, f"warm {label}")
+                result.warm[config].append(warm.wall)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+
+    # One untimed run of each first: typeshed, mypy's and the plugin's
+    # modules and the package's files are in the OS file cache for every
+    # timed run.  Its output is the one that is diffed.
+    for result in results:
+        print(f"real_code: {result.pkg.name}: first runs (untimed) ...", flush=True)
+        for config in ("plain", "plugin"):
+            one(result, config, timed=False, label="untimed first")
+    for r in range(args.repeats):
+        print(f"real_code: timed round {r + 1}/{args.repeats} ...", flush=True)
+        for i, result in enumerate(results):
+            # Alternate which config goes first, so that drift hits both.
+            order = ("plain", "plugin") if (r + i) % 2 == 0 else ("plugin", "plain")
+            for config in order:
+                one(result, config, timed=True, label=f"timed #{r + 1}")
+
+    for result in results:
+        plain, plugin = result.output.get("plain"), result.output.get("plugin")
+        if plain is None or plugin is None:
+            continue
+        result.added = group(result.pkg.name, plugin, subtract(plugin, plain))
+        result.removed = [plain[i] for i in subtract(plain, plugin)]
+
+
+def canary(configs: dict[str, Path], workdir: Path) -> str | None:
+    """A use-after-move the plugin must report: proof that the plugin run
+    really has the plugin (a silent misconfiguration would look like a
+    free, error-free plugin).  Returns a warning, or None."""
+    src = workdir / "canary"
+    src.mkdir()
+    (src / "canary.py").write_text(
+        "from fearless import Owned\n\n\n"
+        "def consume(v: Owned[list[int]]) -> None:\n    del v\n\n\n"
+        "def main() -> None:\n    v = [1]\n    consume(v)\n    print(v)\n"
+    )
+    cache = workdir / "canary-cache"
+    run = run_mypy(src, ("canary.py",), configs["plugin"], cache, dict(os.environ))
+    shutil.rmtree(cache, ignore_errors=True)
+    if "[use-after-move]" in run.stdout:
+        return None
+    return f"the canary use-after-move was not reported: is the plugin loaded?\n{run.stdout}{run.stderr}"
+
+
+# --------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else math.nan
+
+
+def plugin_version() -> str:
+    def git(*cmd: str) -> str:
+        proc = subprocess.run(["git", *cmd], cwd=REPO_DIR, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    dirty = git("status", "--porcelain", "--", "mypy_ownership", "stubs")
+    return head + (" + uncommitted changes in mypy_ownership/ or stubs/" if dirty else "")
+
+
+def plugin_snapshot() -> dict[str, tuple[int, int]]:
+    """(mtime, size) of the plugin's files: others edit them while this runs."""
+    files = [*(REPO_DIR / "mypy_ownership").rglob("*.py"), *(REPO_DIR / "stubs").rglob("*.pyi")]
+    return {str(f): (f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists()}
+
+
+def mypy_version() -> str:
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--version"], capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+def source_line(root: Path, path: str | None, line: int) -> str | None:
+    if path is None or line < 1:
+        return None
+    try:
+        lines = (root / path).read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    return lines[line - 1].rstrip() if line <= len(lines) else None
+
+
+#: A finding's source excerpt covers the lines it names and what lies between
+#: them (from the move to the use, say) when that span is at most this long.
+EXCERPT_SPAN = 25
+
+
+def source_excerpt(root: Path, messages: list[Message]) -> list[str]:
+    """``path:line: text`` for each line the messages name, and the lines
+    between them when they are close together in one file."""
+    out = []
+    by_path: dict[str, set[int]] = {}
+    for m in messages:
+        if m.path:
+            by_path.setdefault(m.path, set()).add(m.line)
+    for path, numbers in sorted(by_path.items()):
+        lo, hi = min(numbers), max(numbers)
+        # Three lines before the first: the statement it is in, usually.
+        wanted = range(max(1, lo - 3), hi + 1) if hi - lo <= EXCERPT_SPAN else sorted(numbers)
+        for n in wanted:
+            text = source_line(root, path, n)
+            if text is not None:
+                mark = ">" if n in numbers else " "
+                out.append(f"{mark} {path}:{n}: {text}")
+    return out
+
+
+def table(results: list[Result], baseline: Result, args: argparse.Namespace) -> list[str]:
+    out = []
+    header = (
+        f"{'package':<13}{'version':>9}{'files':>7}{'lines':>8}{'plain s':>9}{'plugin s':>10}"
+        f"{'plugin/plain':>14}{'extra s':>9}{'spread s':>10}{'cpu ratio':>11}"
+        f"{'errors':>8}{'added':>7}"
+    )
+    out += [header, "-" * len(header)]
+    for r in results:
+        plain, plugin = r.median("plain"), r.median("plugin")
+        out.append(
+            f"{r.pkg.name:<13}{r.pkg.version:>9}{r.files:>7}{r.lines:>8}{plain:>9.3f}{plugin:>10.3f}"
+            f"{_ratio(plugin, plain):>14.3f}{plugin - plain:>9.3f}{r.spread():>10.3f}"
+            f"{_ratio(r.median('plugin', 'cpu'), r.median('plain', 'cpu')):>11.3f}"
+            f"{r.plain_errors:>8}{sum(f.code != 'note only' for f in r.added):>7}"
+        )
+    out.append("-" * len(header))
+    plain = sum(r.median("plain") for r in results)
+    plugin = sum(r.median("plugin") for r in results)
+    cpu = _ratio(sum(r.median("plugin", "cpu") for r in results), sum(r.median("plain", "cpu") for r in results))
+    out.append(
+        f"{'all (sum)':<13}{'':>9}{sum(r.files for r in results):>7}{sum(r.lines for r in results):>8}"
+        f"{plain:>9.3f}{plugin:>10.3f}{_ratio(plugin, plain):>14.3f}{plugin - plain:>9.3f}"
+        f"{max(r.spread() for r in results):>10.3f}{cpu:>11.3f}"
+        f"{sum(r.plain_errors for r in results):>8}"
+        f"{sum(sum(f.code != 'note only' for f in r.added) for r in results):>7}"
+    )
+    ratios = [_ratio(r.median("plugin"), r.median("plain")) for r in results]
+    geomean = math.exp(statistics.fmean(math.log(x) for x in ratios)) if all(x > 0 for x in ratios) else math.nan
+    ratio = _ratio(plugin, plain)
+    verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+    out.append(f"geometric mean of the per-package ratios: {geomean:.3f}")
+    out.append(f"target plugin/plain <= {TARGET_RATIO} over the set (wall, sum of medians): {verdict} ({ratio:.3f})")
+    # Load from elsewhere on the machine only ever adds time: the minimums
+    # are the other view, less disturbed by it.
+    best_plain = sum(r.best("plain") for r in results)
+    best_plugin = sum(r.best("plugin") for r in results)
+    best_cpu = _ratio(sum(r.best("plugin", "cpu") for r in results), sum(r.best("plain", "cpu") for r in results))
+    out.append(
+        f"best of {args.repeats} (sum of minimums): plain {best_plain:.3f} s, plugin {best_plugin:.3f} s, "
+        f"plugin/plain {_ratio(best_plugin, best_plain):.3f} (cpu {best_cpu:.3f})"
+    )
+    # What every mypy run with the plugin pays before checking anything
+    # (importing the plugin, hashing it for the cache key, its stubs).
+    a, b = baseline.median("plain"), baseline.median("plugin")
+    out.append(
+        f"fixed cost, an empty module: plain {a:.3f} s, plugin {b:.3f} s, extra {b - a:.3f} s "
+        f"(cpu extra {baseline.median('plugin', 'cpu') - baseline.median('plain', 'cpu'):.3f} s), "
+        f"spread {baseline.spread():.3f} s; {len(results)} packages pay it {len(results)} times"
+    )
+    if args.warm:
+        wp = sum(r.median("plain", "warm") for r in results)
+        wq = sum(r.median("plugin", "warm") for r in results)
+        out.append("")
+        out.append("warm (a second run on the cache the cold run wrote, nothing changed):")
+        for r in results:
+            a, b = r.median("plain", "warm"), r.median("plugin", "warm")
+            out.append(f"  {r.pkg.name:<13}plain {a:.3f} s  plugin {b:.3f} s  plugin/plain {_ratio(b, a):.3f}")
+        out.append(f"  {'all (sum)':<13}plain {wp:.3f} s  plugin {wq:.3f} s  plugin/plain {_ratio(wq, wp):.3f}")
+    return out
+
+
+def by_code(results: list[Result]) -> dict[str, list[Finding]]:
+    groups: dict[str, list[Finding]] = {}
+    for r in results:
+        for f in r.added:
+            groups.setdefault(f.code, []).append(f)
+    return dict(sorted(groups.items()))
+
+
+def write_reports(
+    path: Path, results: list[Result], lines: list[str], meta: dict[str, object], args: argparse.Namespace
+) -> Path:
+    roots = {r.pkg.name: r.root for r in results}
+    groups = by_code(results)
+    md = [
+        "# mypy-ownership on real threaded code",
+        "",
+        *(f"- {k}: {v}" for k, v in meta.items()),
+        "",
+        "## Times",
+        "",
+        "```",
+        *lines,
+        "```",
+        "",
+        "## Crashes",
+        "",
+    ]
+    crashes = [(r.pkg.name, c) for r in results for c in r.crashes]
+    if not crashes:
+        md.append("None.")
+    for name, crash in crashes:
+        md += [f"### {name}", "", "```", crash, "```", ""]
+    md += ["", "## Errors the plugin adds", ""]
+    if not groups:
+        md.append("None: the plugin's output equals plain mypy's on every package.")
+    md.append(
+        "Each finding: the added lines as mypy printed them (paths relative to the"
+        " package root), then the source lines they point at (marked >) and the lines"
+        " between them. Verdict to fill in:"
+        " real hazard / false positive."
+    )
+    for code, findings in groups.items():
+        md += ["", f"### [{code}] ({len(findings)})", ""]
+        for n, f in enumerate(findings, 1):
+            md += [f"{n}. **{f.package}**, verdict: ?", "", "   ```"]
+            md += [f"   {m.text}" for m in f.messages]
+            md += ["   ```", "", "   ```python"]
+            md += [f"   {line}" for line in source_excerpt(roots[f.package], f.messages)]
+            md += ["   ```", ""]
+    removed = [(r.pkg.name, line) for r in results for line in r.removed]
+    if removed:
+        md += ["", "## Lines of plain mypy's output missing with the plugin", "", "```"]
+        md += [f"{name}: {line}" for name, line in removed]
+        md += ["```"]
+    other = [(r.pkg.name, p) for r in results for p in r.problems + r.warnings]
+    if other:
+        md += ["", "## Other problems", ""]
+        md += [f"- {name}: {p}" for name, p in other]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(md) + "\n")
+
+    data = {
+        "meta": meta,
+        "target_ratio": TARGET_RATIO,
+        "packages": [
+            {
+                "name": r.pkg.name,
+                "version": r.pkg.version,
+                "dist": r.pkg.dist,
+                "targets": list(r.pkg.targets),
+                "threads": r.pkg.threads,
+                "files": r.files,
+                "lines": r.lines,
+                "wall_s": r.wall,
+                "cpu_s": r.cpu,
+                "warm_wall_s": r.warm if args.warm else None,
+                "median_wall_s": {c: r.median(c) for c in ("plain", "plugin")},
+                "ratio": _ratio(r.median("plugin"), r.median("plain")),
+                "plain_errors": r.plain_errors,
+                "crashes": r.crashes,
+                "problems": r.problems,
+                "warnings": r.warnings,
+                "removed_lines": r.removed,
+                "added": [
+                    {
+                        "code": f.code,
+                        "lines": [m.text for m in f.messages],
+                        "messages": [
+                            {"path": m.path, "line": m.line, "severity": m.severity, "code": m.code, "text": m.text}
+                            for m in f.messages
+                        ],
+                        "source": source_excerpt(r.root, f.messages),
+                        "verdict": None,
+                    }
+                    for f in r.added
+                ],
+            }
+            for r in results
+        ],
+    }
+    json_path = path.with_suffix(".json")
+    json_path.write_text(json.dumps(data, indent=2) + "\n")
+    return json_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="real_code", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--repeats", type=int, default=3,
+        help="timed cold runs per package and config; the median counts (default 3)",
+    )  # fmt: skip
+    parser.add_argument("--packages", help="comma-separated names to run (default: all); see --list")
+    parser.add_argument(
+        "--warm", action="store_true",
+        help="also time a warm run (on the cold run's cache, nothing changed) after each cold one",
+    )  # fmt: skip
+    parser.add_argument(
+        "--report", type=Path, default=DEFAULT_REPORT,
+        help=f"the Markdown report; the JSON goes beside it (default {DEFAULT_REPORT.relative_to(REPO_DIR)})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--debug", action="store_true",
+        help="MYPY_OWNERSHIP_DEBUG=1: a failing hook crashes with its traceback instead of the note",
+    )  # fmt: skip
+    parser.add_argument("--list", action="store_true", help="print the pinned packages and exit")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+
+    packages = list(PACKAGES)
+    if args.packages:
+        wanted = {w.strip().lower() for w in args.packages.split(",") if w.strip()}
+        unknown = wanted - {p.name for p in PACKAGES}
+        if unknown:
+            parser.error(f"unknown package(s) {', '.join(sorted(unknown))}; known: {', '.join(p.name for p in PACKAGES)}")
+        packages = [p for p in PACKAGES if p.name in wanted]
+    if args.list:
+        for p in PACKAGES:
+            print(f"{p.name:<13}{p.version:<9}{p.dist:<7}{' '.join(p.targets):<15}{p.threads}")
+        return 0
+
+    start = time.perf_counter()
+    snapshot = plugin_snapshot()
+    results: list[Result] = []
+    failed_setup: list[str] = []
+    for pkg in packages:
+        try:
+            root = fetch(pkg)
+        except SetupFailed as exc:
+            print(f"real_code: !!! {exc}", flush=True)
+            failed_setup.append(pkg.name)
+            continue
+        files = checked_files(pkg, root)
+        n_lines = sum(len(f.read_bytes().splitlines()) for f in files)
+        results.append(Result(pkg, root, len(files), n_lines))
+    if not results:
+        print("real_code: nothing to measure", file=sys.stderr)
+        return 1
+
+    workdir = Path(tempfile.mkdtemp(prefix="real_code-"))
+    try:
+        configs = write_configs(workdir)
+        canary_warning = canary(configs, workdir)
+        if canary_warning:
+            print(f"real_code: WARNING: {canary_warning}", flush=True)
+        # Measured in the same rounds as the packages, not summed with them.
+        (workdir / "empty").mkdir()
+        (workdir / "empty" / "empty.py").write_text("")
+        baseline = Result(EMPTY, workdir / "empty", 1, 0)
+        measure([*results, baseline], configs, args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.perf_counter() - start
+    after = plugin_snapshot()
+    changed = sorted(
+        Path(f).relative_to(REPO_DIR).as_posix() for f in set(snapshot) | set(after) if snapshot.get(f) != after.get(f)
+    )
+
+    meta: dict[str, object] = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "mypy": mypy_version(),
+        "python": sys.version.split()[0],
+        "plugin": plugin_version(),
+        "runs": f"median of {args.repeats} cold runs (fresh --cache-dir), wall clock, after one untimed run of each",
+        "config": "; ".join(
+            line
+            for line in CONFIG.format(plugin_line="plugins = mypy_ownership (plugin run only)", exclude=EXCLUDE).splitlines()
+            if line and not line.startswith("#")
+        ),
+        "packages": ", ".join(f"{r.pkg.name}=={r.pkg.version}" for r in results),
+        "canary": canary_warning or "the plugin run reports the canary use-after-move",
+        "elapsed_s": round(elapsed, 1),
+    }
+    if changed:
+        meta["WARNING"] = f"the plugin changed during the run, the runs mix versions: {', '.join(changed)}"
+    lines = table(results, baseline, args)
+    print()
+    print(f"real_code: {meta['mypy']}, plugin at {meta['plugin']}")
+    print(f"real_code: {meta['runs']}; 'cpu ratio' is the same ratio on user+sys CPU time")
+    print(f"real_code: 'errors' = plain mypy's errors (the packages' own), 'added' = errors only the plugin run has")
+    print("\n".join(lines))
+
+    groups = by_code(results)
+    print()
+    if groups:
+        print("errors the plugin adds, by code:")
+        for code, findings in groups.items():
+            print(f"\n[{code}] ({len(findings)})")
+            for f in findings:
+                for m in f.messages:
+                    print(f"  {f.package}: {m.text}")
+    else:
+        print("the plugin adds no error on any package")
+    for r in [*results, baseline]:
+        for line in r.removed:
+            print(f"MISSING with the plugin (plain mypy has it): {r.pkg.name}: {line}")
+        for w in r.warnings:
+            print(f"warning: {r.pkg.name}: {w}")
+        for problem in r.problems:
+            print(f"PROBLEM: {r.pkg.name}: {problem}")
+
+    crashes = [(r.pkg.name, c) for r in [*results, baseline] for c in r.crashes]
+    for name, crash in crashes:
+        print(f"\nCRASH in {name}: {crash}")
+    json_path = write_reports(args.report, [*results, baseline], lines, meta, args)
+    print(f"\nreport: {args.report} and {json_path}")
+    if changed:
+        print(f"real_code: WARNING: {meta['WARNING']}")
+    print(f"real_code: done in {elapsed:.0f} s")
+
+    status = 0
+    if crashes:
+        print(f"real_code: !!! {len(crashes)} crashing run(s)", file=sys.stderr)
+        status = 1
+    if any(r.problems for r in [*results, baseline]):
+        print("real_code: !!! warm runs disagree with cold runs", file=sys.stderr)
+        status = 1
+    if failed_setup:
+        print(f"real_code: !!! could not set up {', '.join(failed_setup)}", file=sys.stderr)
+        status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
