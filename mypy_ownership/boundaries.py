@@ -14,7 +14,7 @@ from typing import Any
 
 from mypy.checker import TypeChecker
 from mypy.messages import format_type_bare
-from mypy.nodes import AssignmentStmt, Expression, FuncItem, NameExpr, Node, Var
+from mypy.nodes import AssignmentStmt, Expression, FuncItem, NameExpr, Node, TempNode, Var, WithStmt
 from mypy.options import Options
 from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, UnionType, get_proper_type
@@ -54,18 +54,21 @@ class BoundaryChecker:
     def _problem(self, api: TypeChecker, crossing: Crossing) -> Problem | None:
         if crossing.needs_send:
             problem = self._safety.problem(crossing.typ, Trait.SEND)
-            if problem is not None and not self._released(api, crossing):
+            if problem is not None and not released(api, self._safety, crossing):
                 return problem
         if crossing.needs_sync:
             return self._safety.problem(crossing.typ, Trait.SYNC)
         return None
 
-    def _released(self, api: TypeChecker, crossing: Crossing) -> bool:
-        if crossing.var is None:
-            return False
-        func = api.scope.current_function()
-        body: Node = func.body if isinstance(func, FuncItem) else api.tree
-        return self._safety.released(crossing.typ, _made_with(body, crossing.var))
+
+def released(api: TypeChecker, safety: ThreadSafety, crossing: Crossing) -> bool:
+    """Is the thread-bound local that crosses made so that it may cross
+    after all (``check_same_thread=False``)?"""
+    if crossing.var is None:
+        return False
+    func = api.scope.current_function()
+    body: Node = func.body if isinstance(func, FuncItem) else api.tree
+    return safety.released(crossing.typ, _made_with(body, crossing.var))
 
 
 def _bound_to_loop(problem: Problem) -> bool:
@@ -86,10 +89,8 @@ def _made_with(body: Node, var: Var) -> dict[str, Any] | None:
     stack: list[Node] = [body]
     while stack:
         node = stack.pop()
-        if isinstance(node, AssignmentStmt) and any(
-            isinstance(t, NameExpr) and t.node is var for t in node.lvalues
-        ):
-            keywords = constant_keywords(node.rvalue)
+        for value in _values_bound_to(node, var):
+            keywords = constant_keywords(value)
             if keywords is None:
                 return None
             agreed = keywords if agreed is None else {
@@ -100,6 +101,23 @@ def _made_with(body: Node, var: Var) -> dict[str, Any] | None:
         else:
             stack.extend(statement_children(node))
     return agreed
+
+
+def _values_bound_to(node: Node, var: Var) -> list[Expression]:
+    """What ``node`` binds ``var`` to: the value of an assignment (not of a
+    bare declaration, ``conn: Connection``), or of a ``with ... as var``."""
+    if isinstance(node, AssignmentStmt):
+        if isinstance(node.rvalue, TempNode):
+            return []
+        if any(isinstance(t, NameExpr) and t.node is var for t in node.lvalues):
+            return [node.rvalue]
+    if isinstance(node, WithStmt):
+        return [
+            expr
+            for expr, target in zip(node.expr, node.target)
+            if isinstance(target, NameExpr) and target.node is var
+        ]
+    return []
 
 
 def _report(api: TypeChecker, crossing: Crossing, problem: Problem) -> None:

@@ -32,7 +32,7 @@ class Settings:
 
     def as_data(self) -> dict[str, Any]:
         """What changes results, for mypy's cache key."""
-        return {"overlays": [str(p) for p in self.overlay_dirs], "report_any": self.report_any}
+        return {"overlay_dirs": [str(p) for p in self.overlay_dirs], "report_any": self.report_any}
 
 
 def read_settings(config_file: str | None) -> Settings:
@@ -73,7 +73,7 @@ def _settings(path: Path, raw: dict[str, Any]) -> Settings:
     if unknown:
         raise ConfigError(f'{where}: unknown setting "{unknown[0]}" (known: overlays, report_any)')
     dirs: list[Path] = []
-    for entry in _as_list(raw.get("overlays", [])):
+    for entry in _as_list(raw.get("overlays", []), f"{where}: overlays"):
         found = (path.parent / entry).resolve()
         if not found.is_dir():
             raise ConfigError(f'{where}: overlays: "{entry}" is not a directory ({found})')
@@ -81,12 +81,12 @@ def _settings(path: Path, raw: dict[str, Any]) -> Settings:
     return Settings(tuple(dirs), _as_bool(raw.get("report_any", False), f"{where}: report_any"))
 
 
-def _as_list(value: Any) -> list[str]:
+def _as_list(value: Any, where: str) -> list[str]:
     if isinstance(value, str):
         return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
-    raise ConfigError(f"overlays must be a list of directories, not {value!r}")
+    raise ConfigError(f"{where}: expected a list of directories, not {value!r}")
 
 
 def _as_bool(value: Any, where: str) -> bool:

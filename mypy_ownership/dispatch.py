@@ -5,8 +5,10 @@ asks for every call in the program."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from functools import partial
 from typing import Any
 
@@ -52,9 +54,9 @@ class OwnershipPlugin(Plugin):
         self._overlays = overlays
         # Whatever changes results must be here, or mypy's cache goes stale.
         self._config_data = {
-            "plugin": plugin_version(),
-            "overlays": overlays.digest(),
             **settings.as_data(),
+            "plugin": plugin_version(),
+            "overlays": overlays.digest(),  # the content of every overlay, user ones too
         }
         safety = ThreadSafety(overlays, report_any=settings.report_any)
         self._moves = MoveChecker(safety)
@@ -107,7 +109,9 @@ class OwnershipPlugin(Plugin):
         except KeyError:
             pass
         try:
-            facts = callee_facts(self._lookup(fullname), self._overlays)
+            facts = callee_facts(
+                self._lookup(fullname), self._overlays, overlay_name=self._overlay_name(fullname)
+            )
         except Exception:
             if debugging():
                 raise
@@ -130,6 +134,23 @@ class OwnershipPlugin(Plugin):
             found = base.names.get(name)
             if found is not None:
                 return found.node
+        return None
+
+    def _overlay_name(self, fullname: str) -> str | None:
+        """For a method, the overlay entry nearest the receiver's class along
+        its MRO, when one comes before the class typeshed defines the method
+        on (``ProcessPoolExecutor.submit`` pickles, ``Executor.submit`` does
+        not: an overlay may say so without typeshed redeclaring it)."""
+        owner, _, name = fullname.rpartition(".")
+        cls = self.lookup_fully_qualified(owner) if owner else None
+        if cls is None or not isinstance(cls.node, TypeInfo):
+            return None
+        for base in cls.node.mro:
+            candidate = f"{base.fullname}.{name}"
+            if self._overlays.function(candidate) is not None:
+                return candidate
+            if name in base.names:
+                return None  # the defining class: its own name is used
         return None
 
     def _on_marker(self, ctx: AnalyzeTypeContext, alias: TypeAlias, borrows: bool) -> Type:
@@ -162,12 +183,22 @@ class OwnershipPlugin(Plugin):
         return ctx.default_return_type
 
 
+def _parse_cache(options: Any) -> Path | None:
+    """Where the overlays' parses are kept: beside mypy's own cache."""
+    cache_dir = getattr(options, "cache_dir", None)
+    if not cache_dir or cache_dir == os.devnull:
+        return None
+    return Path(cache_dir) / "mypy_ownership-overlays"
+
+
 def _configure(options: Any) -> tuple[Settings, Overlays]:
     """The settings and overlays; a bad one stops mypy with a clear message
     (exit status 2, like mypy's own configuration errors)."""
     try:
         settings = read_settings(getattr(options, "config_file", None))
-        overlays = load_overlays([bundled_overlay_dir(), *settings.overlay_dirs])
+        overlays = load_overlays(
+            [bundled_overlay_dir(), *settings.overlay_dirs], cache_dir=_parse_cache(options)
+        )
     except (ConfigError, OverlayError) as e:
         print(f"mypy_ownership: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None

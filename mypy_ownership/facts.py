@@ -45,6 +45,7 @@ from mypy.types import (
     ParamSpecType,
     TupleType,
     Type,
+    UnpackType,
     get_proper_type,
 )
 
@@ -86,18 +87,31 @@ class CalleeFacts:
         """The markers of formal ``index`` of ``sig``: written on its type,
         or declared for its name by an overlay."""
         markers = markers_of(sig.arg_types[index])
-        if self.overlay is not None:
-            name = sig.arg_names[index]
-            if name is not None:
-                markers |= self.overlay.markers_of(name)
+        name = self._overlay_param(sig, index)
+        if name is not None:
+            assert self.overlay is not None
+            markers |= self.overlay.markers_of(name)
         return markers
 
     def shape(self, sig: CallableType, index: int) -> str | None:
         """What an overlay says the formal holds: "Callable", "tuple", ..."""
-        name = sig.arg_names[index]
-        if self.overlay is None or name is None:
+        name = self._overlay_param(sig, index)
+        if name is None:
             return None
+        assert self.overlay is not None
         return self.overlay.shape_of(name)
+
+    def _overlay_param(self, sig: CallableType, index: int) -> str | None:
+        """The overlay's name for formal ``index``: the same name, or for a
+        positional-only formal (mypy keeps no name for ``fn, /``) the
+        overlay's parameter at the same position."""
+        if self.overlay is None:
+            return None
+        name = sig.arg_names[index]
+        if name is not None:
+            return name
+        params = self.overlay.params
+        return params[index][0] if index < len(params) else None
 
 
 @dataclass(frozen=True)
@@ -111,18 +125,21 @@ class Move:
     site: Context
     into_thread: bool
     callee: CalleeFacts
+    # handed to another thread by a library (Queue.put): it leaves at the call
+    handed_over: bool = False
 
 
 def callee_facts(
-    node: SymbolNode | None, overlays: Overlays | None = None
+    node: SymbolNode | None, overlays: Overlays | None = None, *, overlay_name: str | None = None
 ) -> CalleeFacts | None:
     """Facts for a function, method or class; None when nothing is marked,
-    in its declaration or (for a library callee) in the overlays."""
+    in its declaration or (for a library callee) in the overlays, under the
+    node's own full name or ``overlay_name``."""
     if isinstance(node, TypeInfo):
         ctor = _constructor(node)
         if ctor is None:
             return None
-        overlay = _overlay_of(ctor, overlays)
+        overlay = _overlay_of(ctor, overlays, overlay_name)
         return _facts(f'"{node.name}"', node.module_name, _signatures(ctor), bound=1, overlay=overlay)
     if isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
         func = node.func if isinstance(node, Decorator) else node
@@ -138,7 +155,7 @@ def callee_facts(
             label = f'"{node.name}" of "{info.name}"'
             bound = 0 if func.is_static else 1
             self_markers = _self_markers(info, node.name, signatures) if bound else frozenset()
-        overlay = _overlay_of(node, overlays)
+        overlay = _overlay_of(node, overlays, overlay_name)
         facts = _facts(label, node.fullname.rsplit(".", 1)[0], signatures, bound=bound, overlay=overlay)
         if facts is not None and self_markers:
             facts = replace(facts, self_markers=self_markers)
@@ -156,12 +173,14 @@ def _self_markers(info: TypeInfo, name: str, signatures: list[CallableType]) -> 
     return frozenset()
 
 
-def _overlay_of(node: SymbolNode, overlays: Overlays | None) -> OverlayFunction | None:
+def _overlay_of(
+    node: SymbolNode, overlays: Overlays | None, name: str | None = None
+) -> OverlayFunction | None:
     """The overlay entry for a function or method, when it marks any of its
     arguments (its receiver's marker is the mutation oracle's business)."""
     if overlays is None:
         return None
-    entry = overlays.function(node.fullname)
+    entry = overlays.function(name or node.fullname)
     if entry is None:
         return None
     receiver = 1 if entry.kind in (METHOD, PROPERTY, CLASSMETHOD) else 0
@@ -285,13 +304,13 @@ def _formal_markers(
         candidates = [c for c in candidates if _accepts(c[0], c[1], ctx)] or candidates[:1]
     if not candidates:
         return None
-    sig, offset, fixed = candidates[0]
+    sig, indices = candidates[0]
     out: list[FormalMarkers] = []
-    for index in range(offset, offset + fixed):
+    for index in indices:
         markers = callee.declared_markers(sig, index)
         out.append((markers, _role(callee, sig, index, markers)))
     rest = _OWNED_AND_SENT if _thread_paramspec(sig, callee) else frozenset()
-    out += [(rest, Role.THREAD_ARG)] * (len(names) - fixed)
+    out += [(rest, Role.THREAD_ARG)] * (len(names) - len(indices))
     return out
 
 
@@ -303,34 +322,49 @@ def _role(callee: CalleeFacts, sig: CallableType, index: int, markers: frozenset
         return Role.CLOSURE
     if shape in ("tuple", "dict"):
         return Role.PACKED
+    if callee.overlay is not None and sig.arg_kinds[index] in (ARG_STAR, ARG_STAR2):
+        return Role.THREAD_ARG  # run_in_executor(ex, fn, *args): they go with fn
     if callee.overlay is not None and Marker.OWNED in markers:
         return Role.HANDOFF
-    if callee.overlay is not None and sig.arg_kinds[index] in (ARG_STAR, ARG_STAR2):
-        return Role.THREAD_ARG  # call_soon_threadsafe(cb, *args): they go with cb
     return Role.VALUE
 
 
 def _shape(
     sig: CallableType, names: list[str | None], bound: int
-) -> tuple[CallableType, int, int] | None:
-    """How ``sig`` lines up with the formals mypy used: the number of bound
-    leading formals dropped (the usual binding first: ``Class.method(obj,
-    ...)`` keeps ``self``), and of formals before a ``ParamSpec``."""
+) -> tuple[CallableType, list[int]] | None:
+    """How ``sig`` lines up with the formals mypy used: the index in ``sig``
+    of each formal before a ``ParamSpec`` (the rest stand for it).
+
+    mypy drops the bound leading formals (the usual binding first:
+    ``Class.method(obj, ...)`` keeps ``self``), and a ``*args: *Ts`` that no
+    argument fills (``call_soon_threadsafe(cb)``)."""
     for offset in (bound, 1 - bound):
-        declared = sig.arg_types[offset:]
-        spec_at = next((i for i, t in enumerate(declared) if isinstance(t, ParamSpecType)), None)
-        fixed = len(declared) if spec_at is None else spec_at
-        if (len(names) < fixed) if spec_at is not None else (len(declared) != len(names)):
+        declared = list(range(offset, len(sig.arg_types)))
+        spec_at = next(
+            (i for i, at in enumerate(declared) if isinstance(sig.arg_types[at], ParamSpecType)), None
+        )
+        if spec_at is not None:
+            if len(names) < spec_at:
+                continue
+            declared = declared[:spec_at]
+        elif len(declared) == len(names) + 1:
+            declared = [at for at in declared if not _unpacked_star(sig, at)]
+        if spec_at is None and len(declared) != len(names):
             continue
-        pairs = zip(sig.arg_names[offset : offset + fixed], names[:fixed])
+        pairs = zip((sig.arg_names[at] for at in declared), names)
         if any(a is not None and b is not None and a != b for a, b in pairs):
             continue
-        return sig, offset, fixed
+        return sig, declared
     return None
 
 
-def _accepts(sig: CallableType, offset: int, ctx: FunctionContext | MethodContext) -> bool:
-    for formal, actual_types in zip(sig.arg_types[offset:], ctx.arg_types):
+def _unpacked_star(sig: CallableType, index: int) -> bool:
+    """``*args: *Ts`` (or ``Unpack[Ts]``): it disappears when nothing fills it."""
+    return sig.arg_kinds[index] == ARG_STAR and isinstance(sig.arg_types[index], UnpackType)
+
+
+def _accepts(sig: CallableType, indices: list[int], ctx: FunctionContext | MethodContext) -> bool:
+    for formal, actual_types in zip((sig.arg_types[at] for at in indices), ctx.arg_types):
         formal = erase_typevars(formal)
         if isinstance(get_proper_type(formal), ParamSpecType):
             continue

@@ -11,16 +11,18 @@ reported once.
 from __future__ import annotations
 
 from mypy.checker import TypeChecker
-from mypy.nodes import FuncItem, MypyFile
+from mypy.nodes import CallExpr, Context, Expression, FuncItem, MypyFile, NameExpr
 from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 
 from mypy_ownership import diagnostics, speculation
 from mypy_ownership.errorcodes import USE_AFTER_MOVE
+from mypy_ownership.boundaries import released
 from mypy_ownership.crossings import crossings_of_call, local_crossings
 from mypy_ownership.facts import CalleeFacts, Move, Role, borrowed_parameters, local_moves_of_call
 from mypy_ownership.thread_safety import ThreadSafety
 from mypy_ownership.traits import is_copy
 from mypy_ownership.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
+from mypy_ownership.syntax import expression_children
 
 
 class MoveChecker:
@@ -42,10 +44,11 @@ class MoveChecker:
         if graph is None:
             return
         borrowed = borrowed_parameters(owner) if isinstance(owner := api.scope.current_function(), FuncItem) else {}
+        in_call = _names_in_arguments(ctx.context)
         for move in moves:
             if move.var not in graph.owned or move.var in borrowed:
                 continue  # not ours to move: the borrow check reports it
-            for use in sorted(graph.next_uses(move.key), key=_position):
+            for use in sorted(_uses_after(graph, move, in_call), key=_position):
                 if use in graph.reported:
                     continue
                 graph.reported.add(use)
@@ -68,10 +71,15 @@ class MoveChecker:
             elif self._safety.shared_safely(crossing.typ):
                 continue
             if crossing.needs_send and not self._safety.is_send(crossing.typ):
-                continue  # reported as not-send; rustc, too, stops at that error
+                assert isinstance(ctx.api, TypeChecker)
+                if not released(ctx.api, self._safety, crossing):
+                    continue  # reported as not-send; rustc, too, stops at that error
             into_thread = crossing.role not in (Role.VALUE, Role.HANDOFF)
             site = crossing.carrier if crossing.carrier is not None else crossing.site
-            moves.append(Move(crossing.var, crossing.key, site, into_thread, callee))
+            moves.append(
+                Move(crossing.var, crossing.key, site, into_thread, callee,
+                     handed_over=crossing.role is Role.HANDOFF)
+            )
         return moves
 
     def _graph(self, api: CheckerPluginInterface) -> UseGraph | None:
@@ -91,6 +99,43 @@ class MoveChecker:
         graph = analyse_module(owner) if isinstance(owner, MypyFile) else analyse_function(owner)
         self._graphs[id(owner)] = (owner, graph)
         return graph
+
+
+def _uses_after(graph: UseGraph, move: Move, in_call: set[int]) -> set[UseKey]:
+    """The first uses after ``move``.  What goes to a thread leaves when the
+    call runs, after all its arguments are evaluated: a later argument of the
+    same call (``submit(run, job, job.name)``) is no use after the move; the
+    uses after it are."""
+    if not move.into_thread and not move.handed_over:
+        return set(graph.next_uses(move.key))
+    found: set[UseKey] = set()
+    seen: set[UseKey] = set()
+    todo = list(graph.next_uses(move.key))
+    moved_at = _position(move.key)
+    while todo:
+        use = todo.pop()
+        if use in seen:
+            continue
+        seen.add(use)
+        # Later in the same call, not the next iteration's evaluation of it.
+        if isinstance(use, NameExpr) and id(use) in in_call and _position(use) > moved_at:
+            todo.extend(graph.next_uses(use))
+        else:
+            found.add(use)
+    return found
+
+
+def _names_in_arguments(call: Context) -> set[int]:
+    if not isinstance(call, CallExpr):
+        return set()
+    found: set[int] = set()
+    stack: list[Expression] = list(call.args)
+    while stack:
+        e = stack.pop()
+        if isinstance(e, NameExpr):
+            found.add(id(e))
+        stack.extend(expression_children(e))
+    return found
 
 
 def _position(use: UseKey) -> tuple[int, int]:

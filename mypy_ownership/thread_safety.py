@@ -27,7 +27,7 @@ it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from mypy.expandtype import expand_type_by_instance
@@ -282,7 +282,9 @@ class ThreadSafety:
         for need in sorted(needs, key=lambda n: n.value):
             found = self._first(((None, arg) for arg in t.args), t, need, seen)
             if found is not None:
-                return found
+                # Reported as what was asked: an Arc[list] is not Send
+                # because its list is not Sync.
+                return replace(found, trait=trait)
         return None
 
     def _opted_out(self, info: TypeInfo, t: Instance, trait: Trait) -> Problem | None:
