@@ -105,6 +105,9 @@ IGNORED: dict[str, str] = {}
 EXTRA: dict[str, str] = {
     "collections.defaultdict.__getitem__": "inserts default_factory() on a miss;"
     " typeshed inherits it from dict",
+    "concurrent.futures.process.ProcessPoolExecutor.submit": "pickles into another process,"
+    " unlike Executor.submit: overrides it, unmarked",
+    "concurrent.futures.process.ProcessPoolExecutor.map": "likewise",
 }
 
 
@@ -363,6 +366,8 @@ THREAD_CLASSES: dict[str, tuple[bool, bool, bool]] = {
     "_io.BufferedWriter": (False, False, True),
     "_io.BufferedRandom": (False, False, True),
     "_io.BufferedRWPair": (False, False, True),
+    "_socket.socket": (False, False, True),  # socket.socket's base
+    "ssl.SSLContext": (False, False, True),
 }
 
 
