@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from importlib import metadata
+from functools import cache
 from pathlib import Path
 
 from mypy_ownership.overlays import bundled_overlay_dir
 
+#: The release, also the distribution's version (pyproject.toml reads it
+#: from here): a constant, because asking importlib.metadata costs every
+#: mypy run a scan of site-packages.
+RELEASE = "0.1.0"
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def _release() -> str:
-    try:
-        return metadata.version("mypy-ownership")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def source_digest() -> str:
@@ -29,5 +27,6 @@ def source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+@cache  # read at import (``__version__``) and again for report_config_data
 def plugin_version() -> str:
-    return f"{_release()}+{source_digest()}"
+    return f"{RELEASE}+{source_digest()}"
