@@ -40,6 +40,7 @@ ORDER = (
     "channel_send.py",
     "guard_escape.py",
     "rc_send.py",
+    "sqlite_thread.py",
 )
 
 _EXPECTED = re.compile(r"#\s*expected:\s*([a-z][a-z-]*)")
