@@ -22,7 +22,7 @@ from mypy.plugin import (
     Plugin,
     ReportConfigContext,
 )
-from mypy.types import Type
+from mypy.types import AnyType, Type, TypeOfAny
 
 from mypy_ownership import marker_syntax
 from mypy_ownership.facts import CalleeFacts, callee_facts
@@ -31,7 +31,7 @@ from mypy_ownership.borrows import BorrowChecker
 from mypy_ownership.checkpoint import CHECKPOINT_FULLNAME, request_checkpoint
 from mypy_ownership.class_facts import record_class_facts
 from mypy_ownership.conflicts import ConflictChecker
-from mypy_ownership.markers import MARKER_BY_FULLNAME, Marker
+from mypy_ownership.markers import Marker
 from mypy_ownership.mutation import MutationOracle
 from mypy_ownership.boundaries import BoundaryChecker
 from mypy_ownership.config import ConfigError, Settings, read_settings
@@ -66,44 +66,39 @@ class OwnershipPlugin(Plugin):
         self._conflicts = ConflictChecker()
         self._scoped = ScopedChecker(oracle, safety)
         self._boundaries = BoundaryChecker(safety)
-
-    def get_type_analyze_hook(
-        self, fullname: str
-    ) -> Callable[[AnalyzeTypeContext], Type] | None:
-        marker = MARKER_BY_FULLNAME.get(fullname)
-        if marker is None:
-            return None
-        sym = self.lookup_fully_qualified(fullname)
-        if sym is None or not isinstance(sym.node, TypeAlias):
-            return None
-        borrows = marker in (Marker.BORROWED, Marker.MUT_BORROWED)
-        return partial(self._on_marker, alias=sym.node, borrows=borrows)
+        # mypy asks this for every type it analyses (tens of thousands per
+        # run, typeshed's included): a dict's get answers without running
+        # any Python code.
+        # The same for every call and attribute: the answers are kept in
+        # tables whose misses (once per full name) run the Python code.
+        marker_hooks = {marker.fullname: partial(self._on_marker, marker=marker) for marker in Marker}
+        self.get_type_analyze_hook = marker_hooks.get  # type: ignore[assignment]
+        self.get_function_hook = _HookTable(self._function_hook).__getitem__  # type: ignore[assignment]
+        self.get_method_hook = _HookTable(self._method_hook).__getitem__  # type: ignore[assignment]
+        self.get_attribute_hook = {ARC_VALUE: self._on_arc_value}.get  # type: ignore[assignment]
 
     def get_customize_class_mro_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         # Called for every class: its methods' facts go into its metadata.
         return record_class_facts
 
-    def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+    def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         if fullname == CHECKPOINT_FULLNAME:
             return guarded_call_hook(self._on_checkpoint)
         callee = self._callee(fullname)
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
 
-    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+    def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
         if is_guard_method(fullname):
             return guarded_call_hook(partial(self._on_lock, fullname=fullname))
         callee = self._callee(fullname)
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
 
-    def get_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
-        if fullname == ARC_VALUE:
-            return self._on_arc_value
-        return None
-
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
         return self._config_data
 
     def _callee(self, fullname: str) -> CalleeFacts | None:
+        """Facts for a callee (a function hook and a method hook may ask for
+        the same class: remembered here too)."""
         try:
             return self._callees[fullname]
         except KeyError:
@@ -153,10 +148,13 @@ class OwnershipPlugin(Plugin):
                 return None  # the defining class: its own name is used
         return None
 
-    def _on_marker(self, ctx: AnalyzeTypeContext, alias: TypeAlias, borrows: bool) -> Type:
-        if borrows:
+    def _on_marker(self, ctx: AnalyzeTypeContext, marker: Marker) -> Type:
+        sym = self.lookup_fully_qualified(marker.fullname)
+        if sym is None or not isinstance(sym.node, TypeAlias):
+            return AnyType(TypeOfAny.from_error)  # not fearless's marker: cannot be
+        if marker in (Marker.BORROWED, Marker.MUT_BORROWED):
             request_checkpoint(ctx)
-        return marker_syntax.check_marker_arity(ctx, alias)
+        return marker_syntax.check_marker_arity(ctx, sym.node)
 
     def _on_arc_value(self, ctx: AttributeContext) -> Type:
         try:
@@ -181,6 +179,18 @@ class OwnershipPlugin(Plugin):
         self._borrows.check_call(ctx, callee)
         self._scoped.check_call(ctx, callee)
         return ctx.default_return_type
+
+
+class _HookTable(dict[str, Any]):
+    """Hooks by full name, computed on the first request for each."""
+
+    def __init__(self, compute: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, fullname: str) -> Any:
+        hook = self[fullname] = self._compute(fullname)
+        return hook
 
 
 def _parse_cache(options: Any) -> Path | None:
