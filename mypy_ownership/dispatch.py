@@ -24,7 +24,7 @@ from mypy.plugin import (
 )
 from mypy.types import AnyType, Type, TypeOfAny
 
-from mypy_ownership import marker_syntax
+from mypy_ownership import marker_syntax, speculation
 from mypy_ownership.facts import CalleeFacts, callee_facts
 from mypy_ownership.guards import GuardChecker, is_guard_method
 from mypy_ownership.borrows import BorrowChecker
@@ -175,8 +175,12 @@ class OwnershipPlugin(Plugin):
     def _on_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> Type:
         self._boundaries.check_call(ctx, callee)
         self._moves.check_call(ctx, callee)
-        self._conflicts.check_call(ctx, callee)
-        self._borrows.check_call(ctx, callee)
+        # Calls of an overload are checked with errors filtered out (see
+        # speculation): the borrow checks report past the filter too.
+        if speculation.reportable(ctx.api):
+            with speculation.unfiltered(ctx.api):
+                self._conflicts.check_call(ctx, callee)
+                self._borrows.check_call(ctx, callee)
         self._scoped.check_call(ctx, callee)
         return ctx.default_return_type
 

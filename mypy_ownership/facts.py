@@ -42,6 +42,7 @@ from mypy.subtypes import is_subtype
 from mypy.types import (
     CallableType,
     Instance,
+    Overloaded,
     ParamSpecType,
     TupleType,
     Type,
@@ -141,6 +142,15 @@ def callee_facts(
             return None
         overlay = _overlay_of(ctor, overlays, overlay_name)
         return _facts(f'"{node.name}"', node.module_name, _signatures(ctor), bound=1, overlay=overlay)
+    if isinstance(node, Var) and overlays is not None:
+        # A module variable holding a function (typeshed's ``shuffle =
+        # _inst.shuffle``, ``insort = insort_right``): only an overlay marks it.
+        sig = get_proper_type(node.type)
+        overlay = _overlay_of(node, overlays, overlay_name)
+        items = sig.items if isinstance(sig, Overloaded) else [sig]
+        if overlay is None or not all(isinstance(item, CallableType) for item in items):
+            return None
+        return _facts(f'"{node.name}"', node.fullname.rsplit(".", 1)[0], items, bound=0, overlay=overlay)
     if isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
         func = node.func if isinstance(node, Decorator) else node
         info = func.info if isinstance(func, FuncDef) else None
