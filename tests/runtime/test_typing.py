@@ -4,7 +4,6 @@ guard properties, and ``mypy --strict`` on the package itself."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 
 api = pytest.importorskip("mypy.api")
 
-RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
 
 PROGRAM = """
 from fearless import Arc, Mutex, RwLock, channel, scope, spawn, sync_channel
@@ -52,20 +50,8 @@ for item in rx:
 
 
 def _mypy(tmp_path: Path, *args: str) -> str:
-    # mypy cannot follow the editable install's import hook: give it the
-    # package through MYPYPATH.
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "fearless").symlink_to(RUNTIME)
-    old = os.environ.get("MYPYPATH")
-    os.environ["MYPYPATH"] = str(site)
-    try:
-        out, err, _status = api.run(["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), *args])
-    finally:
-        if old is None:
-            del os.environ["MYPYPATH"]
-        else:
-            os.environ["MYPYPATH"] = old
+    # The strict editable install (make setup) puts fearless where mypy looks.
+    out, err, _status = api.run(["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), *args])
     return str(out) + str(err)
 
 
