@@ -79,7 +79,7 @@ class OwnershipPlugin(Plugin):
 
     def get_customize_class_mro_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         # Called for every class: its methods' facts go into its metadata.
-        return record_class_facts
+        return _record_class_facts
 
     def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         if fullname == CHECKPOINT_FULLNAME:
@@ -183,6 +183,16 @@ class OwnershipPlugin(Plugin):
                 self._borrows.check_call(ctx, callee)
         self._scoped.check_call(ctx, callee)
         return ctx.default_return_type
+
+
+def _record_class_facts(ctx: ClassDefContext) -> None:
+    """A class whose facts cannot be gathered has none (its methods count as
+    doing nothing the analyses look for); mypy goes on."""
+    try:
+        record_class_facts(ctx)
+    except Exception:
+        if debugging():
+            raise
 
 
 class _HookTable(dict[str, Any]):
