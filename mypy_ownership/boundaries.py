@@ -20,7 +20,7 @@ from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, UnionType, get_proper_type
 
 from mypy_ownership import diagnostics, speculation
-from mypy_ownership.class_facts import constant_keywords
+from mypy_ownership.class_facts import constant_keywords, is_none_literal
 from mypy_ownership.crossings import LOOP_BOUND_MODULES, TO_LOOP_THREAD, Crossing, crossings_of_call
 from mypy_ownership.errorcodes import NOT_SEND, NOT_SYNC
 from mypy_ownership.facts import CalleeFacts
@@ -107,8 +107,8 @@ def _values_bound_to(node: Node, var: Var) -> list[Expression]:
     """What ``node`` binds ``var`` to: the value of an assignment (not of a
     bare declaration, ``conn: Connection``), or of a ``with ... as var``."""
     if isinstance(node, AssignmentStmt):
-        if isinstance(node.rvalue, TempNode):
-            return []
+        if isinstance(node.rvalue, TempNode) or is_none_literal(node.rvalue):
+            return []  # a declaration, or None (which makes no connection)
         if any(isinstance(t, NameExpr) and t.node is var for t in node.lvalues):
             return [node.rvalue]
     if isinstance(node, WithStmt):

@@ -231,6 +231,8 @@ def _record_made_with(
             and target.expr.name == self_name
         ):
             continue
+        if is_none_literal(node.rvalue):
+            continue  # ``self.conn = None`` until it is opened
         keywords = constant_keywords(node.rvalue)
         if target.name not in made_with:
             made_with[target.name] = keywords
@@ -265,6 +267,10 @@ def constant_value(e: Expression) -> Any:
     if isinstance(e, (IntExpr, StrExpr)):
         return e.value
     return _NO
+
+
+def is_none_literal(e: Expression) -> bool:
+    return isinstance(e, NameExpr) and e.name == "None"
 
 
 def is_constant(value: Any) -> bool:

@@ -251,10 +251,13 @@ def _bound_receiver(ctx: FunctionContext | MethodContext, member: MemberExpr) ->
 
 
 def _type_of(ctx: FunctionContext | MethodContext, e: Expression) -> Type | None:
-    if isinstance(e, NameExpr) and isinstance(e.node, Var) and e.node.type is not None:
-        return e.node.type
+    """The type of an argument's part where it is (narrowed: ``conn = None``
+    then ``conn = connect(...)`` is a ``Connection`` here), else declared."""
     lookup = getattr(ctx.api, "lookup_type_or_none", None)
-    return lookup(e) if lookup is not None else None
+    found = lookup(e) if lookup is not None else None
+    if found is None and isinstance(e, NameExpr) and isinstance(e.node, Var):
+        found = e.node.type
+    return found
 
 
 def local_crossings(crossings: list[Crossing]) -> Iterator[Crossing]:
