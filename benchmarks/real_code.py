@@ -10,7 +10,10 @@ Three questions, one command:
   project's target is ``plugin/plain <= 1.03`` over the whole set.
   ``--warm`` also times a second run on the cache the cold run left behind.
   An empty module, measured in the same rounds, gives the fixed cost of a
-  run, which every package pays once.
+  run, which every package pays once.  ``--instructions`` counts
+  instructions instead (valgrind's callgrind): one cold run per package and
+  config, the same count whatever the load, where the times swing by 10-20%
+  on a busy machine; about 50 times slower, so the runs share the cores.
 * Does it ever crash there?  Exit status 2, ``INTERNAL ERROR``, a traceback,
   or the note the plugin's safety net writes when one of its hooks failed
   (``mypy_ownership/safety.py``).  Any crash makes this script exit 1.
@@ -37,12 +40,14 @@ package's own source is checked, not its tests.
     .venv/bin/python benchmarks/real_code.py [--repeats 3] [--warm]
                                              [--packages pykka,waitress]
                                              [--report PATH.md] [--list]
+    .venv/bin/python benchmarks/real_code.py --instructions [--packages ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import concurrent.futures
 import datetime
 import importlib.util
 import json
@@ -66,6 +71,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 CACHE_DIR = BENCH_DIR / ".real-code"
 DEFAULT_REPORT = CACHE_DIR / "report.md"
+DEFAULT_INSTRUCTIONS_REPORT = CACHE_DIR / "report-instructions.md"
 TARGET_RATIO = 1.03
 
 
@@ -250,9 +256,12 @@ class Run:
         return self.stdout.splitlines()
 
 
-def run_mypy(root: Path, targets: tuple[str, ...], config: Path, cache: Path, env: dict[str, str]) -> Run:
+def run_mypy(
+    root: Path, targets: tuple[str, ...], config: Path, cache: Path, env: dict[str, str], wrapper: tuple[str, ...] = ()
+) -> Run:
+    """One mypy run; ``wrapper`` goes before the command (valgrind, say)."""
     cmd = [
-        sys.executable, "-m", "mypy",
+        *wrapper, sys.executable, "-m", "mypy",
         "--config-file", str(config),
         "--cache-dir", str(cache),
         "--no-error-summary",
@@ -393,6 +402,8 @@ class Result:
     wall: dict[str, list[float]] = field(default_factory=lambda: {"plain": [], "plugin": []})
     cpu: dict[str, list[float]] = field(default_factory=lambda: {"plain": [], "plugin": []})
     warm: dict[str, list[float]] = field(default_factory=lambda: {"plain": [], "plugin": []})
+    #: ``--instructions``: the instructions of the one cold run under callgrind.
+    instructions: dict[str, int] = field(default_factory=dict)
     #: The output of the first run of each config, the one that is diffed.
     output: dict[str, list[str]] = field(default_factory=dict)
     crashes: list[str] = field(default_factory=list)
@@ -485,6 +496,87 @@ def measure(results: list[Result], configs: dict[str, Path], args: argparse.Name
             order = ("plain", "plugin") if (r + i) % 2 == 0 else ("plugin", "plain")
             for config in order:
                 one(result, config, timed=True, label=f"timed #{r + 1}")
+
+    for result in results:
+        plain, plugin = result.output.get("plain"), result.output.get("plugin")
+        if plain is None or plugin is None:
+            continue
+        result.added = group(result.pkg.name, plugin, subtract(plugin, plain))
+        result.removed = [plain[i] for i in subtract(plain, plugin)]
+
+
+#: The last line of callgrind's summary: ``==123== I   refs:      3,989,966,343``.
+_IREFS = re.compile(r"^==\d+== I\s+refs:\s+([\d,]+)\s*$", re.MULTILINE)
+
+#: Where the plugin keeps its overlays' parses, inside ``--cache-dir``
+#: (``mypy_ownership.dispatch._parse_cache``).
+OVERLAY_PARSES = "mypy_ownership-overlays"
+
+
+def instruction_count(stderr: str) -> int | None:
+    found = _IREFS.findall(stderr)
+    return int(found[-1].replace(",", "")) if found else None
+
+
+def measure_instructions(
+    results: list[Result], configs: dict[str, Path], args: argparse.Namespace, workdir: Path
+) -> None:
+    """``--instructions``: one cold run of each package and config under
+    callgrind, which counts the instructions executed: the same count for
+    the same program and input whatever else the machine does, so one run
+    is enough and the runs can share the cores."""
+    env = dict(os.environ)
+    env.pop("MYPY_OWNERSHIP_DEBUG", None)
+    # The same hash seed in every run: set and dict orders (and so the work
+    # done) are then the same from run to run.
+    env["PYTHONHASHSEED"] = "0"
+    precompile_plugin()
+    if args.debug:
+        env["MYPY_OWNERSHIP_DEBUG"] = "1"
+    # Valgrind's own output goes to stderr, the program's stays as it is.
+    valgrind = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+
+    def job(result: Result, config: str) -> tuple[Run, Run]:
+        root, targets = result.root, result.pkg.targets
+        first = Path(tempfile.mkdtemp(prefix="cache-", dir=workdir))
+        cache = Path(tempfile.mkdtemp(prefix="cache-", dir=workdir))
+        try:
+            # The untimed first run, as in the timing mode (its output is the
+            # one diffed).  Its overlay parses are copied into the counted
+            # run's fresh cache: an installed plugin has them after its first
+            # run, whatever happens to mypy's own cache.
+            untimed = run_mypy(root, targets, configs[config], first, env)
+            if (first / OVERLAY_PARSES).is_dir():
+                shutil.copytree(first / OVERLAY_PARSES, cache / OVERLAY_PARSES)
+            counted = run_mypy(root, targets, configs[config], cache, env, wrapper=valgrind)
+        finally:
+            shutil.rmtree(first, ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+        n = instruction_count(counted.stderr)
+        print(
+            f"real_code: {result.pkg.name} {config}: "
+            + (f"{n / 1e6:,.1f} M instructions ({counted.wall:.0f} s)" if n is not None else "no instruction count"),
+            flush=True,
+        )
+        return untimed, counted
+
+    # Biggest first, so that the last job to finish is a short one.
+    jobs = [(r, c) for r in sorted(results, key=lambda r: -r.lines) for c in ("plain", "plugin")]
+    workers = os.cpu_count() or 1
+    print(f"real_code: {len(jobs)} runs under callgrind, {workers} at a time ...", flush=True)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        # The workers only wait: each run is its own process.
+        futures = [pool.submit(job, r, c) for r, c in jobs]
+        runs = [f.result() for f in futures]
+    for (result, config), (untimed, counted) in zip(jobs, runs):  # recorded in one thread, in a fixed order
+        record(result, config, untimed, "untimed first")
+        record(result, config, counted, "callgrind")
+        n = instruction_count(counted.stderr)
+        if n is not None:
+            result.instructions[config] = n
+        elif not crash_reason(counted):
+            shown = "\n".join(counted.stderr.rstrip().splitlines()[-20:])
+            result.crashes.append(f"{config} run, callgrind: valgrind printed no instruction count\n{shown}")
 
     for result in results:
         plain, plugin = result.output.get("plain"), result.output.get("plugin")
@@ -640,6 +732,55 @@ def table(results: list[Result], baseline: Result, args: argparse.Namespace) -> 
     return out
 
 
+def instruction_table(results: list[Result], baseline: Result) -> list[str]:
+    def m(n: float) -> str:  # millions of instructions
+        return f"{n / 1e6:,.1f}" if not math.isnan(n) else "-"
+
+    def get(r: Result, config: str) -> float:
+        return r.instructions.get(config, math.nan)
+
+    def added(r: Result) -> int:
+        return sum(f.code != "note only" for f in r.added)
+
+    out = []
+    header = (
+        f"{'package':<13}{'version':>9}{'files':>7}{'lines':>8}{'plain Minstr':>14}{'plugin Minstr':>15}"
+        f"{'plugin/plain':>14}{'extra Minstr':>14}{'errors':>8}{'added':>7}"
+    )
+    out += [header, "-" * len(header)]
+    for r in results:
+        plain, plugin = get(r, "plain"), get(r, "plugin")
+        out.append(
+            f"{r.pkg.name:<13}{r.pkg.version:>9}{r.files:>7}{r.lines:>8}{m(plain):>14}{m(plugin):>15}"
+            f"{_ratio(plugin, plain):>14.3f}{m(plugin - plain):>14}{r.plain_errors:>8}{added(r):>7}"
+        )
+    out.append("-" * len(header))
+    plain = sum(get(r, "plain") for r in results)
+    plugin = sum(get(r, "plugin") for r in results)
+    ratio = _ratio(plugin, plain)
+    out.append(
+        f"{'all (sum)':<13}{'':>9}{sum(r.files for r in results):>7}{sum(r.lines for r in results):>8}"
+        f"{m(plain):>14}{m(plugin):>15}{ratio:>14.3f}{m(plugin - plain):>14}"
+        f"{sum(r.plain_errors for r in results):>8}{sum(added(r) for r in results):>7}"
+    )
+    ratios = [_ratio(get(r, "plugin"), get(r, "plain")) for r in results]
+    geomean = math.exp(statistics.fmean(math.log(x) for x in ratios)) if all(x > 0 for x in ratios) else math.nan
+    verdict = "met" if ratio <= TARGET_RATIO else "unknown" if math.isnan(ratio) else "NOT met"
+    out.append(f"geometric mean of the per-package ratios: {geomean:.3f}")
+    out.append(f"target plugin/plain <= {TARGET_RATIO} over the set (instructions, sums): {verdict} ({ratio:.3f})")
+    a, b = get(baseline, "plain"), get(baseline, "plugin")
+    n = len(results)
+    out.append(
+        f"fixed cost, an empty module: plain {m(a)} M, plugin {m(b)} M, extra {m(b - a)} M instructions"
+        f" ({_ratio(b, a):.3f}); {n} packages pay it {n} times"
+    )
+    out.append(
+        f"the set without the plugin's fixed cost ({n} x {m(b - a)} M taken off the plugin's sum):"
+        f" plugin/plain {_ratio(plugin - n * (b - a), plain):.3f}"
+    )
+    return out
+
+
 def by_code(results: list[Result]) -> dict[str, list[Finding]]:
     groups: dict[str, list[Finding]] = {}
     for r in results:
@@ -651,6 +792,7 @@ def by_code(results: list[Result]) -> dict[str, list[Finding]]:
 def write_reports(
     path: Path, results: list[Result], lines: list[str], meta: dict[str, object], args: argparse.Namespace
 ) -> Path:
+    instructions = getattr(args, "instructions", False)
     roots = {r.pkg.name: r.root for r in results}
     groups = by_code(results)
     md = [
@@ -658,7 +800,7 @@ def write_reports(
         "",
         *(f"- {k}: {v}" for k, v in meta.items()),
         "",
-        "## Times",
+        "## Instructions" if instructions else "## Times",
         "",
         "```",
         *lines,
@@ -740,6 +882,13 @@ def write_reports(
             for r in results
         ],
     }
+    if instructions:  # no times in this mode: the counts instead
+        entries: list[dict[str, object]] = data["packages"]  # type: ignore[assignment]
+        for r, entry in zip(results, entries):
+            for key in ("wall_s", "cpu_s", "warm_wall_s", "median_wall_s", "ratio"):
+                del entry[key]
+            entry["instructions"] = r.instructions
+            entry["ratio"] = _ratio(r.instructions.get("plugin", math.nan), r.instructions.get("plain", math.nan))
     json_path = path.with_suffix(".json")
     json_path.write_text(json.dumps(data, indent=2) + "\n")
     return json_path
@@ -748,7 +897,7 @@ def write_reports(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="real_code", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--repeats", type=int, default=3,
+        "--repeats", type=int, default=None,
         help="timed cold runs per package and config; the median counts (default 3)",
     )  # fmt: skip
     parser.add_argument("--packages", help="comma-separated names to run (default: all); see --list")
@@ -757,8 +906,14 @@ def main(argv: list[str] | None = None) -> int:
         help="also time a warm run (on the cold run's cache, nothing changed) after each cold one",
     )  # fmt: skip
     parser.add_argument(
-        "--report", type=Path, default=DEFAULT_REPORT,
-        help=f"the Markdown report; the JSON goes beside it (default {DEFAULT_REPORT.relative_to(REPO_DIR)})",
+        "--instructions", action="store_true",
+        help="count instructions (valgrind's callgrind) instead of timing: one cold run per package and config,"
+        " the same count whatever the load; some ten minutes on two cores",
+    )  # fmt: skip
+    parser.add_argument(
+        "--report", type=Path, default=None,
+        help=f"the Markdown report; the JSON goes beside it (default {DEFAULT_REPORT.relative_to(REPO_DIR)},"
+        f" {DEFAULT_INSTRUCTIONS_REPORT.relative_to(REPO_DIR)} with --instructions)",
     )  # fmt: skip
     parser.add_argument(
         "--debug", action="store_true",
@@ -766,8 +921,14 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--list", action="store_true", help="print the pinned packages and exit")
     args = parser.parse_args(argv)
+    if args.instructions and (args.repeats is not None or args.warm):
+        parser.error("--repeats and --warm are for the timing mode: --instructions makes one run of each")
+    if args.repeats is None:
+        args.repeats = 3
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
+    if args.report is None:
+        args.report = DEFAULT_INSTRUCTIONS_REPORT if args.instructions else DEFAULT_REPORT
 
     packages = list(PACKAGES)
     if args.packages:
@@ -780,6 +941,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in PACKAGES:
             print(f"{p.name:<13}{p.version:<9}{p.dist:<7}{' '.join(p.targets):<15}{p.threads}")
         return 0
+    if args.instructions and shutil.which("valgrind") is None:
+        print("real_code: valgrind is not installed; --instructions needs it", file=sys.stderr)
+        return 2
 
     start = time.perf_counter()
     snapshot = plugin_snapshot()
@@ -809,7 +973,10 @@ def main(argv: list[str] | None = None) -> int:
         (workdir / "empty").mkdir()
         (workdir / "empty" / "empty.py").write_text("")
         baseline = Result(EMPTY, workdir / "empty", 1, 0)
-        measure([*results, baseline], configs, args, workdir)
+        if args.instructions:
+            measure_instructions([*results, baseline], configs, args, workdir)
+        else:
+            measure([*results, baseline], configs, args, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.perf_counter() - start
@@ -823,7 +990,12 @@ def main(argv: list[str] | None = None) -> int:
         "mypy": mypy_version(),
         "python": sys.version.split()[0],
         "plugin": plugin_version(),
-        "runs": f"median of {args.repeats} cold runs (fresh --cache-dir), wall clock, after one untimed run of each",
+        "runs": (
+            "one cold run (fresh --cache-dir, the plugin's overlay parses copied in) under valgrind --tool=callgrind,"
+            " instructions executed, after one untimed run of each; PYTHONHASHSEED=0"
+            if args.instructions
+            else f"median of {args.repeats} cold runs (fresh --cache-dir), wall clock, after one untimed run of each"
+        ),
         "config": "; ".join(
             line
             for line in CONFIG.format(plugin_line="plugins = mypy_ownership (plugin run only)", exclude=EXCLUDE).splitlines()
@@ -835,10 +1007,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     if changed:
         meta["WARNING"] = f"the plugin changed during the run, the runs mix versions: {', '.join(changed)}"
-    lines = table(results, baseline, args)
+    lines = instruction_table(results, baseline) if args.instructions else table(results, baseline, args)
     print()
     print(f"real_code: {meta['mypy']}, plugin at {meta['plugin']}")
-    print(f"real_code: {meta['runs']}; 'cpu ratio' is the same ratio on user+sys CPU time")
+    if args.instructions:
+        print(f"real_code: {meta['runs']}")
+    else:
+        print(f"real_code: {meta['runs']}; 'cpu ratio' is the same ratio on user+sys CPU time")
     print(f"real_code: 'errors' = plain mypy's errors (the packages' own), 'added' = errors only the plugin run has")
     print("\n".join(lines))
 
