@@ -304,8 +304,10 @@ class ThreadSafety:
                     'give each thread its own, or put it in a "Mutex"',
                 )
             entry = self._overlays.class_of(base.fullname)
-            if entry is not None and (entry.thread_bound or (trait is Trait.SYNC and entry.not_sync)):
+            if entry is not None and entry.thread_bound:
                 return Problem(trait, (), t, Root.THREAD_BOUND, entry.reason, entry.help)
+            if entry is not None and trait is Trait.SYNC and entry.not_sync:
+                return Problem(trait, (), t, Root.NOT_SHAREABLE, entry.reason, entry.help)
         return None
 
     def _library_class(self, t: Instance, trait: Trait, seen: frozenset[str]) -> Problem | None:
