@@ -273,8 +273,4 @@ def is_none_literal(e: Expression) -> bool:
     return isinstance(e, NameExpr) and e.name == "None"
 
 
-def is_constant(value: Any) -> bool:
-    return value is not _NO
-
-
 _NAMED_CONSTANTS = {"builtins.True": True, "builtins.False": False, "builtins.None": None}

@@ -72,7 +72,23 @@ class Crossing:
     capture: Expression | None = None
 
 
+_last: tuple[object, object, list[Crossing]] = (None, None, [])
+
+
 def crossings_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Crossing]:
+    """What crosses at this call (remembered for the hook call in hand: the
+    boundary check and the move check both ask; a call mypy checks again
+    gets a new context, with its types of then)."""
+    global _last
+    hook_ctx, known, crossings = _last
+    if hook_ctx is ctx and known is callee:
+        return crossings
+    crossings = _crossings_of_call(ctx, callee)
+    _last = (ctx, callee, crossings)
+    return crossings
+
+
+def _crossings_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Crossing]:
     formals = formal_markers(ctx, callee)
     if formals is None:
         return []

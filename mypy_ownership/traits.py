@@ -60,9 +60,6 @@ _IMMUTABLE_SCALARS = frozenset(
 )
 _IMMUTABLE_CONTAINERS = frozenset({"builtins.tuple", "builtins.frozenset"})
 
-# The runtime's own synchronised handles: giving one to a thread shares it.
-_FEARLESS_SHARED = frozenset({"Arc", "Mutex", "RwLock", "Sender", "Receiver"})
-
 
 def is_copy(typ: Type | None) -> bool:
     """Is a value of this type immutable, so that passing it moves nothing?"""
@@ -120,20 +117,3 @@ def _fields_are_copy(info: TypeInfo, seen: set[str]) -> bool:
             if not _is_copy(node.type, seen):
                 return False
     return True
-
-
-def is_shared_safely(typ: Type | None) -> bool:
-    """May a value of this type be handed to another thread without moving it?
-
-    Immutable values and the runtime's synchronised handles (``Arc``,
-    ``Mutex``, ``RwLock``, channel ends) are shared, not moved.
-    """
-    if is_copy(typ):
-        return True
-    t = get_proper_type(typ)
-    if isinstance(t, Instance):
-        return any(
-            base.fullname.startswith("fearless.") and base.name in _FEARLESS_SHARED
-            for base in t.type.mro
-        )
-    return False
