@@ -450,12 +450,20 @@ def record(result: Result, config: str, run: Run, what: str) -> None:
 def precompile_plugin() -> None:
     """Write the plugin's and runtime's bytecode where Python looks for it
     (beside the modules as imported, through the editable install's links),
-    also when PYTHONDONTWRITEBYTECODE is set for this process."""
+    and the bundled overlays' snapshot beside them, also when
+    PYTHONDONTWRITEBYTECODE is set for this process: what an installed
+    plugin has after its first run (see mypy_ownership/overlay_snapshot.py)."""
     for package in ("mypy_ownership", "fearless"):
         spec = importlib.util.find_spec(package)
         if spec is not None and spec.submodule_search_locations:
             for location in spec.submodule_search_locations:
                 compileall.compile_dir(location, quiet=1, maxlevels=0)
+    code = (
+        "from mypy_ownership.overlays import bundled_overlay_dir, load_overlays;"
+        " load_overlays([bundled_overlay_dir()])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tempfile.gettempdir())
 
 
 def measure(results: list[Result], configs: dict[str, Path], args: argparse.Namespace, workdir: Path) -> None:
@@ -508,11 +516,6 @@ def measure(results: list[Result], configs: dict[str, Path], args: argparse.Name
 #: The last line of callgrind's summary: ``==123== I   refs:      3,989,966,343``.
 _IREFS = re.compile(r"^==\d+== I\s+refs:\s+([\d,]+)\s*$", re.MULTILINE)
 
-#: Where the plugin keeps its overlays' parses, inside ``--cache-dir``
-#: (``mypy_ownership.dispatch._parse_cache``).
-OVERLAY_PARSES = "mypy_ownership-overlays"
-
-
 def instruction_count(stderr: str) -> int | None:
     found = _IREFS.findall(stderr)
     return int(found[-1].replace(",", "")) if found else None
@@ -542,12 +545,8 @@ def measure_instructions(
         cache = Path(tempfile.mkdtemp(prefix="cache-", dir=workdir))
         try:
             # The untimed first run, as in the timing mode (its output is the
-            # one diffed).  Its overlay parses are copied into the counted
-            # run's fresh cache: an installed plugin has them after its first
-            # run, whatever happens to mypy's own cache.
+            # one diffed).
             untimed = run_mypy(root, targets, configs[config], first, env)
-            if (first / OVERLAY_PARSES).is_dir():
-                shutil.copytree(first / OVERLAY_PARSES, cache / OVERLAY_PARSES)
             counted = run_mypy(root, targets, configs[config], cache, env, wrapper=valgrind)
         finally:
             shutil.rmtree(first, ignore_errors=True)
@@ -991,7 +990,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": sys.version.split()[0],
         "plugin": plugin_version(),
         "runs": (
-            "one cold run (fresh --cache-dir, the plugin's overlay parses copied in) under valgrind --tool=callgrind,"
+            "one cold run (fresh --cache-dir) under valgrind --tool=callgrind,"
             " instructions executed, after one untimed run of each; PYTHONHASHSEED=0"
             if args.instructions
             else f"median of {args.repeats} cold runs (fresh --cache-dir), wall clock, after one untimed run of each"

@@ -11,7 +11,6 @@ Values of immutable types are copies, never aliases.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from mypy.nodes import (
     ConditionalExpr,
@@ -30,15 +29,21 @@ from mypy_ownership.paths import ITEM, Path, place_of, type_at
 from mypy_ownership.traits import is_copy
 
 
-@dataclass(frozen=True, eq=False)
 class Borrow:
-    """Where a borrow comes from (compared by identity)."""
+    """Where a borrow comes from (compared by identity).
 
-    name: str  # how messages name it: the parameter, "arc.value", the guard
-    exclusive: bool  # MutBorrowed, a Mutex guard, a write() guard
-    typ: Type | None  # the type of the borrowed value
-    declared_at: Context  # where the notes point
-    kind: str  # "param", "arc", "read-guard", "guard"
+    The plugin's records are plain classes (or ``NamedTuple``s), not
+    dataclasses: every mypy run imports them, and building a dataclass costs
+    half a millisecond."""
+
+    __slots__ = ("name", "exclusive", "typ", "declared_at", "kind")
+
+    def __init__(self, name: str, exclusive: bool, typ: Type | None, declared_at: Context, kind: str) -> None:
+        self.name = name  # how messages name it: the parameter, "arc.value", the guard
+        self.exclusive = exclusive  # MutBorrowed, a Mutex guard, a write() guard
+        self.typ = typ  # the type of the borrowed value
+        self.declared_at = declared_at  # where the notes point
+        self.kind = kind  # "param", "arc", "read-guard", "guard"
 
 
 # A borrow and the path from it to the value a name holds.

@@ -11,7 +11,6 @@ are judged when mypy checks the call, from the same analysis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from mypy.checker import TypeChecker
 from mypy.nodes import (
@@ -58,15 +57,21 @@ STORING_METHODS = frozenset(
 )
 
 
-@dataclass
 class BorrowAnalysis:
-    func: FuncItem
-    aliases_at: dict[NameExpr, frozenset[Alias]]
-    closures: dict[FuncItem, dict[Var, list[NameExpr]]]
-    nonlocal_names: set[str]
-    reported: set[tuple[int, str]] = field(default_factory=set)
-    # expressions that are borrows themselves, by id (``arc.value``)
-    seeded: dict[int, frozenset[Alias]] = field(default_factory=dict)
+    def __init__(
+        self,
+        func: FuncItem,
+        aliases_at: dict[NameExpr, frozenset[Alias]],
+        closures: dict[FuncItem, dict[Var, list[NameExpr]]],
+        nonlocal_names: set[str],
+    ) -> None:
+        self.func = func
+        self.aliases_at = aliases_at
+        self.closures = closures
+        self.nonlocal_names = nonlocal_names
+        self.reported: set[tuple[int, str]] = set()
+        # expressions that are borrows themselves, by id (``arc.value``)
+        self.seeded: dict[int, frozenset[Alias]] = {}
 
     def aliases(self, e: Expression) -> frozenset[Alias]:
         return aliases_of_expr(self.aliases_at, e, self.seeded)

@@ -29,30 +29,41 @@ from typing import Any
 
 from mypy.nodes import (
     AssignmentStmt,
+    Block,
     CallExpr,
+    ClassDef,
     Decorator,
     DelStmt,
     Expression,
+    ForStmt,
     FuncDef,
+    IfStmt,
+    IndexExpr,
     IntExpr,
     ListExpr,
+    MatchStmt,
     MemberExpr,
     NameExpr,
-    StrExpr,
     Node,
     OperatorAssignmentStmt,
     OverloadedFuncDef,
     StarExpr,
+    Statement,
+    StrExpr,
+    TryStmt,
     TupleExpr,
+    WhileStmt,
+    WithStmt,
 )
 from mypy.plugin import ClassDefContext
+from mypy.server.subexpr import get_subexpressions
 from mypy.types import CallableType, UnboundType
 
 from mypy_ownership.checkpoint import add_checkpoint
 from mypy_ownership.markers import Marker
 
 from mypy_ownership.paths import place_of
-from mypy_ownership.syntax import expression_children, statement_children
+from mypy_ownership.syntax import statement_children
 
 METADATA_KEY = "mypy_ownership"
 
@@ -155,8 +166,6 @@ def method_facts(info: Any, name: str) -> dict[str, Any] | None:
 
 def _class_level(body: list[Any]) -> list[Any]:
     """Statements of a class body, looking into ``if`` blocks (version checks)."""
-    from mypy.nodes import Block, IfStmt
-
     out = []
     for stmt in body:
         if isinstance(stmt, IfStmt):
@@ -179,34 +188,52 @@ def _method(stmt: Node) -> FuncDef | None:
     return None
 
 
+# Statements that hold statements (every other kind holds only expressions).
+_COMPOUND = frozenset(
+    {IfStmt, WhileStmt, ForStmt, WithStmt, TryStmt, MatchStmt, Decorator, FuncDef, OverloadedFuncDef, ClassDef}
+)
+
+
 def _method_facts(func: FuncDef, made_with: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    """Every class of every checked module comes through here: its
+    statements are walked in Python (they are few), its expressions are
+    listed by mypy's compiled traverser (most nodes are expressions)."""
     self_name = func.arguments[0].variable.name
     writes = False
-    self_calls: list[str] = []
-    attr_calls: list[list[Any]] = []
     stack: list[Node] = [func.body]
     while stack:
         node = stack.pop()
-        if isinstance(node, (AssignmentStmt, OperatorAssignmentStmt, DelStmt)):
-            targets = (
-                node.lvalues
-                if isinstance(node, AssignmentStmt)
-                else [node.lvalue] if isinstance(node, OperatorAssignmentStmt) else [node.expr]
-            )
-            writes = writes or any(_writes_below_self(t, self_name) for t in targets)
-            if isinstance(node, AssignmentStmt):
-                _record_made_with(node, self_name, made_with)
-        if isinstance(node, CallExpr) and isinstance(node.callee, MemberExpr):
-            place = place_of(node.callee.expr, resolved=False)
-            if place is not None and place.root.name == self_name:
+        kind = type(node)  # mypy's node classes are final
+        if kind is Block:
+            stack.extend(node.body)  # type: ignore[attr-defined]
+        elif kind is AssignmentStmt:
+            assert isinstance(node, AssignmentStmt)
+            for target in node.lvalues:
+                if type(target) is NameExpr:
+                    continue  # a local: most assignments
+                if not writes and _writes_below_self(target, self_name):
+                    writes = True
+                if type(target) is MemberExpr and _reached_from(target.expr, self_name):
+                    if type(target.expr) is NameExpr:  # ``self.x = ...`` itself
+                        _record_made_with(target.name, node.rvalue, made_with)
+        elif kind is OperatorAssignmentStmt:
+            assert isinstance(node, OperatorAssignmentStmt)
+            writes = writes or _writes_below_self(node.lvalue, self_name)
+        elif kind is DelStmt:
+            assert isinstance(node, DelStmt)
+            writes = writes or _writes_below_self(node.expr, self_name)
+        elif kind in _COMPOUND:
+            stack.extend(child for child in statement_children(node) if isinstance(child, Statement))
+    self_calls: list[str] = []
+    attr_calls: list[list[Any]] = []
+    for e in get_subexpressions(func.body):
+        if type(e) is CallExpr and type(e.callee) is MemberExpr and _reached_from(e.callee.expr, self_name):
+            place = place_of(e.callee.expr, resolved=False)
+            if place is not None:
                 if place.path:
-                    attr_calls.append([list(place.path), node.callee.name])
+                    attr_calls.append([list(place.path), e.callee.name])
                 else:
-                    self_calls.append(node.callee.name)
-        if isinstance(node, Expression):
-            stack.extend(expression_children(node))
-        else:
-            stack.extend(statement_children(node))
+                    self_calls.append(e.callee.name)
     return {"writes": writes, "self_calls": sorted(set(self_calls)), "attr_calls": attr_calls}
 
 
@@ -215,32 +242,36 @@ def _writes_below_self(target: Expression, self_name: str) -> bool:
         return any(_writes_below_self(t, self_name) for t in target.items)
     if isinstance(target, StarExpr):
         return _writes_below_self(target.expr, self_name)
-    place = place_of(target, resolved=False)
-    return place is not None and place.root.name == self_name and bool(place.path)
+    return type(target) is not NameExpr and _reached_from(target, self_name)
 
 
-def _record_made_with(
-    node: AssignmentStmt, self_name: str, made_with: dict[str, dict[str, Any] | None]
-) -> None:
+def _reached_from(e: Expression, name: str) -> bool:
+    """Is ``e`` the name ``name``, or reached from it through attributes and
+    items?  (``place_of`` without building the place: asked of every
+    assignment target and every method call of every class.)"""
+    while True:
+        kind = type(e)
+        if kind is MemberExpr:
+            e = e.expr  # type: ignore[attr-defined]
+        elif kind is IndexExpr:
+            e = e.base  # type: ignore[attr-defined]
+        else:
+            return kind is NameExpr and e.name == name  # type: ignore[attr-defined]
+
+
+def _record_made_with(attribute: str, value: Expression, made_with: dict[str, dict[str, Any] | None]) -> None:
     """``self.x = f(..., kw=<constant>)``: keep the keywords every assignment
     of ``x`` agrees on (None once one assignment is anything else)."""
-    for target in node.lvalues:
-        if not (
-            isinstance(target, MemberExpr)
-            and isinstance(target.expr, NameExpr)
-            and target.expr.name == self_name
-        ):
-            continue
-        if is_none_literal(node.rvalue):
-            continue  # ``self.conn = None`` until it is opened
-        keywords = constant_keywords(node.rvalue)
-        if target.name not in made_with:
-            made_with[target.name] = keywords
-        elif made_with[target.name] is not None:
-            before = made_with[target.name] or {}
-            made_with[target.name] = {
-                k: v for k, v in before.items() if keywords is not None and keywords.get(k, _NO) == v
-            } or None
+    if is_none_literal(value):
+        return  # ``self.conn = None`` until it is opened
+    keywords = constant_keywords(value)
+    if attribute not in made_with:
+        made_with[attribute] = keywords
+    elif made_with[attribute] is not None:
+        before = made_with[attribute] or {}
+        made_with[attribute] = {
+            k: v for k, v in before.items() if keywords is not None and keywords.get(k, _NO) == v
+        } or None
 
 
 _NO = object()

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import configparser
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SECTION = "mypy_ownership"
 
@@ -25,8 +24,7 @@ class ConfigError(Exception):
     """A setting the plugin cannot use."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     overlay_dirs: tuple[Path, ...] = ()
     report_any: bool = False
 

@@ -11,7 +11,7 @@ A method whose ``self`` is marked counts its receiver as an argument.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mypy.checker import TypeChecker
 from mypy.nodes import CallExpr, Expression, FuncItem, MemberExpr, MypyFile, NameExpr, Var
@@ -25,8 +25,7 @@ from mypy_ownership.markers import Marker
 from mypy_ownership.traits import is_copy
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(NamedTuple):
     expr: NameExpr
     kind: str  # "mutable", "immutable", "move"
 

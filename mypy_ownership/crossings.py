@@ -18,7 +18,7 @@ What crosses, by the role of the formal (see ``facts.Role``):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mypy.nodes import (
     ARG_STAR,
@@ -48,8 +48,7 @@ from mypy_ownership.syntax import closure_references, expression_children, funct
 PARTIAL = "functools.partial"
 
 
-@dataclass(frozen=True)
-class Crossing:
+class Crossing(NamedTuple):
     """One value that goes to another thread at a call."""
 
     # the expression to report at, and the value's type there

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from functools import partial
 from typing import Any
 
@@ -79,7 +78,19 @@ class OwnershipPlugin(Plugin):
 
     def get_customize_class_mro_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         # Called for every class: its methods' facts go into its metadata.
-        return _record_class_facts
+        # Most classes come from stubs (typeshed's thousands), which have no
+        # bodies to learn from: answered here, without building a context.
+        return None if self._in_stub(fullname) else _record_class_facts
+
+    def _in_stub(self, fullname: str) -> bool:
+        modules = self._modules or {}
+        module = fullname.rpartition(".")[0]
+        while module:
+            tree = modules.get(module)
+            if tree is not None:
+                return tree.is_stub
+            module = module.rpartition(".")[0]
+        return False
 
     def _function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
         if fullname == CHECKPOINT_FULLNAME:
@@ -137,6 +148,8 @@ class OwnershipPlugin(Plugin):
         on (``ProcessPoolExecutor.submit`` pickles, ``Executor.submit`` does
         not: an overlay may say so without typeshed redeclaring it)."""
         owner, _, name = fullname.rpartition(".")
+        if not self._overlays.names_function(name):
+            return None
         cls = self.lookup_fully_qualified(owner) if owner else None
         if cls is None or not isinstance(cls.node, TypeInfo):
             return None
@@ -207,12 +220,12 @@ class _HookTable(dict[str, Any]):
         return hook
 
 
-def _parse_cache(options: Any) -> Path | None:
-    """Where the overlays' parses are kept: beside mypy's own cache."""
+def _cache_dir(options: Any) -> str | None:
+    """mypy's cache directory, where the overlays' snapshots are kept too."""
     cache_dir = getattr(options, "cache_dir", None)
     if not cache_dir or cache_dir == os.devnull:
         return None
-    return Path(cache_dir) / "mypy_ownership-overlays"
+    return str(cache_dir)
 
 
 def _configure(options: Any) -> tuple[Settings, Overlays]:
@@ -221,7 +234,7 @@ def _configure(options: Any) -> tuple[Settings, Overlays]:
     try:
         settings = read_settings(getattr(options, "config_file", None))
         overlays = load_overlays(
-            [bundled_overlay_dir(), *settings.overlay_dirs], cache_dir=_parse_cache(options)
+            [bundled_overlay_dir(), *settings.overlay_dirs], cache_dir=_cache_dir(options)
         )
     except (ConfigError, OverlayError) as e:
         print(f"mypy_ownership: error: {e}", file=sys.stderr)

@@ -15,8 +15,8 @@ arguments to the marked formals and lists what is moved:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from enum import Enum
+from typing import NamedTuple
 
 from mypy.nodes import (
     ARG_STAR,
@@ -52,7 +52,7 @@ from mypy.types import (
 
 from mypy_ownership.class_facts import method_facts
 from mypy_ownership.flow import UseKey
-from mypy_ownership.markers import Marker, markers_of, strip_markers
+from mypy_ownership.markers import Marker, has_marker, markers_of, strip_markers
 from mypy_ownership.overlays import CLASSMETHOD, METHOD, PROPERTY, OverlayFunction, Overlays
 from mypy_ownership.syntax import function_of
 from mypy_ownership.traits import is_copy
@@ -62,8 +62,7 @@ RUNTIME_PACKAGE = "fearless"
 _OWNED_AND_SENT = frozenset({Marker.OWNED, Marker.SEND})
 
 
-@dataclass(frozen=True)
-class CalleeFacts:
+class CalleeFacts(NamedTuple):
     """What is known about a callee from its declaration."""
 
     # how messages name it: '"take"', '"send" of "Sender"', '"Box"'
@@ -115,8 +114,7 @@ class CalleeFacts:
         return params[index][0] if index < len(params) else None
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(NamedTuple):
     """One value a call moves."""
 
     var: Var
@@ -152,6 +150,11 @@ def callee_facts(
             return None
         return _facts(f'"{node.name}"', node.fullname.rsplit(".", 1)[0], items, bound=0, overlay=overlay)
     if isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
+        # Asked once for every function the program calls; most mark nothing.
+        signatures = _signatures(node)
+        overlay = _overlay_of(node, overlays, overlay_name)
+        if overlay is None and not any(_is_marked(sig) for sig in signatures):
+            return None
         func = node.func if isinstance(node, Decorator) else node
         info = func.info if isinstance(func, FuncDef) else None
         if isinstance(node, OverloadedFuncDef) and node.items:
@@ -160,15 +163,13 @@ def callee_facts(
         label = f'"{node.name}"'
         bound = 0
         self_markers: frozenset[Marker] = frozenset()
-        signatures = _signatures(node)
         if info is not None and info is not FUNC_NO_INFO:
             label = f'"{node.name}" of "{info.name}"'
             bound = 0 if func.is_static else 1
             self_markers = _self_markers(info, node.name, signatures) if bound else frozenset()
-        overlay = _overlay_of(node, overlays, overlay_name)
         facts = _facts(label, node.fullname.rsplit(".", 1)[0], signatures, bound=bound, overlay=overlay)
         if facts is not None and self_markers:
-            facts = replace(facts, self_markers=self_markers)
+            facts = facts._replace(self_markers=self_markers)
         return facts
     return None
 
@@ -214,7 +215,7 @@ def _facts(
 
 
 def _is_marked(sig: CallableType) -> bool:
-    return any(markers_of(t) for t in sig.arg_types)
+    return any(has_marker(t) for t in sig.arg_types)
 
 
 def _constructor(info: TypeInfo) -> SymbolNode | None:

@@ -20,7 +20,7 @@ are not yet followed by another use or a rebinding.  Branches join by union;
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from mypy.nodes import (
     GDEF,
@@ -88,16 +88,18 @@ _NOTHING: frozenset[UseKey] = frozenset()
 _MAX_LOOP_ROUNDS = 16
 
 
-@dataclass
 class UseGraph:
     """The result of the flow analysis of one function (or module) body."""
 
-    # use -> the uses of the same variable that can come next
-    successors: dict[UseKey, set[UseKey]] = field(default_factory=dict)
-    # variables this body owns: its parameters and the names it binds
-    owned: set[Var] = field(default_factory=set)
-    # errors already reported, by use, so that re-checks report nothing twice
-    reported: set[UseKey] = field(default_factory=set)
+    __slots__ = ("successors", "owned", "reported")
+
+    def __init__(self) -> None:
+        # use -> the uses of the same variable that can come next
+        self.successors: dict[UseKey, set[UseKey]] = {}
+        # variables this body owns: its parameters and the names it binds
+        self.owned: set[Var] = set()
+        # errors already reported, by use, so that re-checks report nothing twice
+        self.reported: set[UseKey] = set()
 
     def next_uses(self, use: UseKey) -> Iterable[UseKey]:
         return self.successors.get(use, ())
@@ -122,8 +124,7 @@ def analyse_module(tree: MypyFile) -> UseGraph:
     return walker.graph
 
 
-@dataclass(frozen=True)
-class ItemOf:
+class ItemOf(NamedTuple):
     """The source of a binding that takes one item of ``expr``: a loop
     variable, a comprehension variable, a target unpacked from it."""
 
@@ -133,10 +134,12 @@ class ItemOf:
 Source = Expression | ItemOf | None
 
 
-@dataclass
 class _LoopFrame:
-    breaks: list[State | None] = field(default_factory=list)
-    continues: list[State | None] = field(default_factory=list)
+    __slots__ = ("breaks", "continues")
+
+    def __init__(self) -> None:
+        self.breaks: list[State | None] = []
+        self.continues: list[State | None] = []
 
 
 def _join(states: Iterable[State | None]) -> State | None:

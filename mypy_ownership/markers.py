@@ -41,6 +41,17 @@ def markers_of(typ: Type | None) -> frozenset[Marker]:
     return frozenset(found)
 
 
+def has_marker(typ: Type) -> bool:
+    """Is ``typ`` wrapped in a marker?  (``markers_of`` without building a
+    set: asked for every parameter of every function the program calls.)"""
+    return (
+        isinstance(typ, TypeAliasType)
+        and typ.alias is not None
+        and typ.alias.fullname in MARKER_BY_FULLNAME
+        and len(typ.args) == 1
+    )
+
+
 def strip_markers(typ: Type) -> Type:
     """``typ`` without the markers wrapped around it."""
     while (

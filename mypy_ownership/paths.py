@@ -10,7 +10,7 @@ through the ``Mapping``/``Sequence``/``Iterable`` the type implements.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
@@ -40,8 +40,7 @@ ITEM = "[]"
 Path = tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     root: NameExpr  # the reference the place starts from
     path: Path  # attribute names, ITEM for an item
 

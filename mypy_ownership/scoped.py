@@ -13,7 +13,7 @@ channel ends...) never conflict.  The block is examined once, at its first
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mypy.checker import TypeChecker
 from mypy.nodes import (
@@ -44,8 +44,7 @@ from mypy_ownership.syntax import closure_references, expression_children, funct
 from mypy_ownership.thread_safety import ThreadSafety
 
 
-@dataclass(frozen=True)
-class _Borrow:
+class _Borrow(NamedTuple):
     var: Var
     at: NameExpr  # the reference that borrows
     exclusive: bool

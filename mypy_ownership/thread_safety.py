@@ -27,8 +27,8 @@ it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from enum import Enum
+from typing import NamedTuple
 
 from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
@@ -59,8 +59,7 @@ class Trait(Enum):
     SYNC = "Sync"
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One link from a type to the part of it that fails: an attribute of a
     class or a type argument of a container."""
 
@@ -78,8 +77,7 @@ class Root(Enum):
     ANY = "any"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Why a type is not ``Send`` (or not ``Sync``)."""
 
     trait: Trait
@@ -284,7 +282,7 @@ class ThreadSafety:
             if found is not None:
                 # Reported as what was asked: an Arc[list] is not Send
                 # because its list is not Sync.
-                return replace(found, trait=trait)
+                return found._replace(trait=trait)
         return None
 
     def _opted_out(self, info: TypeInfo, t: Instance, trait: Trait) -> Problem | None:
