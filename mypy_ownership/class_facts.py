@@ -25,6 +25,7 @@ A class has these facts exactly when mypy analysed its source (not a stub).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mypy.nodes import (
@@ -48,7 +49,6 @@ from mypy.nodes import (
     OperatorAssignmentStmt,
     OverloadedFuncDef,
     StarExpr,
-    Statement,
     StrExpr,
     TryStmt,
     TupleExpr,
@@ -63,7 +63,6 @@ from mypy_ownership.checkpoint import add_checkpoint
 from mypy_ownership.markers import Marker
 
 from mypy_ownership.paths import place_of
-from mypy_ownership.syntax import statement_children
 
 METADATA_KEY = "mypy_ownership"
 
@@ -71,20 +70,44 @@ METADATA_KEY = "mypy_ownership"
 def record_class_facts(ctx: ClassDefContext) -> None:
     if getattr(ctx.api, "is_stub_file", False):
         return  # stubs have no bodies to learn from (overlays speak for them)
+    funcs = [
+        func
+        for func in map(_method, _class_level(ctx.cls.defs.body))
+        if func is not None and not func.is_static and not func.is_class and func.arguments
+    ]
+    bodies, made_with = _bodies_facts(ctx, funcs)
     methods: dict[str, dict[str, Any]] = {}
-    made_with: dict[str, dict[str, Any] | None] = {}
-    for stmt in _class_level(ctx.cls.defs.body):
-        func = _method(stmt)
-        if func is None or func.is_static or func.is_class or not func.arguments:
-            continue
-        facts = _method_facts(func, made_with)
-        facts["declared"] = _declared_self_marker(ctx, func)
-        methods[func.name] = facts
+    for func, facts in zip(funcs, bodies):
+        # Names resolve only as the analysis goes on: looked up every pass.
+        methods[func.name] = {**facts, "declared": _declared_self_marker(ctx, func)}
     ctx.cls.info.metadata[METADATA_KEY] = {
         "methods": methods,
-        "made_with": {name: kw for name, kw in made_with.items() if kw},
+        "made_with": made_with,
         **{opt_in: True for opt_in in _opt_ins(ctx)},
     }
+
+
+# mypy analyses a class again on every deferred pass over its module (the
+# same ClassDef, the same bodies): what the bodies say is kept for the
+# module being analysed, and only for it.
+_passes: tuple[str | None, dict[int, tuple[ClassDef, list[dict[str, Any]], dict[str, Any]]]] = (None, {})
+
+
+def _bodies_facts(
+    ctx: ClassDefContext, funcs: list[FuncDef]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    global _passes
+    module = getattr(ctx.api, "cur_mod_id", None)
+    if _passes[0] != module:
+        _passes = (module, {})
+    kept = _passes[1].get(id(ctx.cls))
+    if kept is not None and kept[0] is ctx.cls and len(kept[1]) == len(funcs):
+        return kept[1], kept[2]
+    made_with: dict[str, dict[str, Any] | None] = {}
+    bodies = [_method_facts(func, made_with) for func in funcs]
+    kept_made_with = {name: kw for name, kw in made_with.items() if kw}
+    _passes[1][id(ctx.cls)] = (ctx.cls, bodies, kept_made_with)
+    return bodies, kept_made_with
 
 
 def class_traits(info: Any) -> dict[str, Any]:
@@ -188,10 +211,20 @@ def _method(stmt: Node) -> FuncDef | None:
     return None
 
 
-# Statements that hold statements (every other kind holds only expressions).
-_COMPOUND = frozenset(
-    {IfStmt, WhileStmt, ForStmt, WithStmt, TryStmt, MatchStmt, Decorator, FuncDef, OverloadedFuncDef, ClassDef}
-)
+# The statements inside a statement that holds statements (every other kind
+# holds only expressions), by its exact type (mypy's node classes are final).
+_INNER_STATEMENTS: dict[type, Callable[[Any], list[Node]]] = {
+    IfStmt: lambda s: [*s.body, *([s.else_body] if s.else_body else [])],
+    WhileStmt: lambda s: [s.body, *([s.else_body] if s.else_body else [])],
+    ForStmt: lambda s: [s.body, *([s.else_body] if s.else_body else [])],
+    WithStmt: lambda s: [s.body],
+    TryStmt: lambda s: [s.body, *s.handlers, *(b for b in (s.else_body, s.finally_body) if b)],
+    MatchStmt: lambda s: list(s.bodies),
+    Decorator: lambda s: [s.func],
+    FuncDef: lambda s: [s.body],
+    OverloadedFuncDef: lambda s: list(s.items),
+    ClassDef: lambda s: [s.defs],
+}
 
 
 def _method_facts(func: FuncDef, made_with: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
@@ -222,8 +255,10 @@ def _method_facts(func: FuncDef, made_with: dict[str, dict[str, Any] | None]) ->
         elif kind is DelStmt:
             assert isinstance(node, DelStmt)
             writes = writes or _writes_below_self(node.expr, self_name)
-        elif kind in _COMPOUND:
-            stack.extend(child for child in statement_children(node) if isinstance(child, Statement))
+        else:
+            inner = _INNER_STATEMENTS.get(kind)
+            if inner is not None:
+                stack.extend(inner(node))
     self_calls: list[str] = []
     attr_calls: list[list[Any]] = []
     for e in get_subexpressions(func.body):
