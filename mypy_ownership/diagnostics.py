@@ -25,19 +25,30 @@ def moved_here(name: str, *, callee: str | None, in_loop: bool) -> str:
     return f'"{name}" was moved here, into {callee}'
 
 
-def move_help(name: str, *, callee: str | None, from_runtime: bool, in_loop: bool) -> str:
-    copy = f'"copy.copy({name})"'
+def move_help(
+    name: str, *, callee: str | None, from_runtime: bool, in_loop: bool, duplication: str = "copy"
+) -> str | None:
+    """``duplication``: how the value can be kept (see traits.duplication):
+    "copy" (``copy.copy``), "clone" (``x.clone()``) or "unique" (neither:
+    no copy is suggested, as rustc suggests no clone for a type without
+    ``Clone``).  None: nothing to suggest."""
+    if duplication == "unique":
+        if in_loop:
+            return f'help: create a new "{name}" for each iteration'
+        if callee is None:
+            return f'help: to keep using "{name}", share it through "Arc" and "Mutex"'
+        if from_runtime:
+            return None
+        return f'help: declare the parameter "Borrowed[...]" if {callee} does not keep "{name}"'
+    copy = f'a clone ("{name}.clone()")' if duplication == "clone" else f'a copy ("copy.copy({name})")'
     if in_loop:
-        return f'help: rebind "{name}" before the next iteration, or pass a copy ({copy})'
+        return f'help: rebind "{name}" before the next iteration, or pass {copy}'
     if callee is None:
-        return (
-            f'help: to keep using "{name}", give the thread a copy ({copy})'
-            ' or share it through "Arc" or "Mutex"'
-        )
+        return f'help: to keep using "{name}", give the thread {copy} or share it through "Arc" or "Mutex"'
     if from_runtime:
-        return f'help: to keep using "{name}", pass a copy ({copy})'
+        return f'help: to keep using "{name}", pass {copy}'
     return (
-        f'help: to keep using "{name}", pass a copy ({copy}),'
+        f'help: to keep using "{name}", pass {copy},'
         f' or declare the parameter "Borrowed[...]" if {callee} does not keep it'
     )
 

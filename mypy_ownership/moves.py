@@ -20,7 +20,7 @@ from mypy_ownership.boundaries import released
 from mypy_ownership.crossings import crossings_of_call, local_crossings
 from mypy_ownership.facts import CalleeFacts, Move, Role, borrowed_parameters, local_moves_of_call
 from mypy_ownership.thread_safety import ThreadSafety
-from mypy_ownership.traits import is_copy
+from mypy_ownership.traits import duplication, is_copy
 from mypy_ownership.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
 from mypy_ownership.syntax import expression_children
 
@@ -153,7 +153,13 @@ def _report(api: CheckerPluginInterface, use: UseKey, move: Move) -> None:
     for note in (
         diagnostics.moved_here(name, callee=callee, in_loop=in_loop),
         diagnostics.move_help(
-            name, callee=callee, from_runtime=not move.callee.declared_by_user, in_loop=in_loop
+            name,
+            callee=callee,
+            from_runtime=not move.callee.declared_by_user,
+            in_loop=in_loop,
+            duplication=duplication(move.var.type),
         ),
     ):
+        if note is None:
+            continue
         api.msg.note(note, move.site, code=USE_AFTER_MOVE, origin_context=where, parent_error=error)

@@ -7,12 +7,13 @@ members) are never moved: passing one hands over nothing that anybody could
 mutate.
 
 ``Send`` and ``Sync`` are derived like Rust's auto traits, in
-``thread_traits``; this module keeps the ``Copy`` rule they build on.
+``thread_safety``; this module keeps the ``Copy`` rule they build on, and
+what stands for ``Clone`` (``duplication``).
 """
 
 from __future__ import annotations
 
-from mypy.nodes import TypeInfo, Var
+from mypy.nodes import Decorator, TypeInfo, Var
 from mypy.types import (
     CallableType,
     Instance,
@@ -117,3 +118,28 @@ def _fields_are_copy(info: TypeInfo, seen: set[str]) -> bool:
             if not _is_copy(node.type, seen):
                 return False
     return True
+
+
+# How to keep a value that is not Copy while giving it away (the move help).
+COPIED = "copy"  # ``copy.copy(x)``: most values
+CLONED = "clone"  # ``x.clone()``: the runtime's handles (Arc, Rc, Sender)
+UNIQUE = "unique"  # neither: ``__copy__`` never returns (Receiver, Mutex, a guard)
+
+
+def duplication(typ: Type | None) -> str:
+    """COPIED, CLONED or UNIQUE for a value of this type.  Like Rust's
+    ``Clone``, read from the type: a runtime class with a ``clone()`` method
+    makes a new handle to the same value; a class whose ``__copy__`` is
+    declared ``NoReturn`` cannot be copied at all."""
+    t = get_proper_type(typ)
+    if not isinstance(t, Instance):
+        return COPIED
+    clone = t.type.get_method("clone")
+    if clone is not None and clone.info is not None and clone.info.module_name.split(".")[0] == "fearless":
+        return CLONED
+    copy = t.type.get_method("__copy__")
+    func = copy.func if isinstance(copy, Decorator) else copy
+    sig = getattr(func, "type", None)
+    if isinstance(sig, CallableType) and isinstance(get_proper_type(sig.ret_type), UninhabitedType):
+        return UNIQUE
+    return COPIED
