@@ -14,7 +14,7 @@ from typing import Any
 
 from mypy.checker import TypeChecker
 from mypy.messages import format_type_bare
-from mypy.nodes import AssignmentStmt, Expression, FuncItem, NameExpr, Node, TempNode, Var, WithStmt
+from mypy.nodes import AssignmentStmt, Expression, FuncItem, MemberExpr, NameExpr, Node, TempNode, Var, WithStmt
 from mypy.options import Options
 from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, UnionType, get_proper_type
@@ -133,6 +133,8 @@ def _report(api: TypeChecker, crossing: Crossing, problem: Problem) -> None:
         notes.append((diagnostics.captured_here(crossing.var.name), crossing.capture))
     elif crossing.how == "receiver":
         notes.append((diagnostics.receiver_shared(), crossing.site))
+    elif crossing.how == "sent-self" and isinstance(crossing.carrier, MemberExpr):
+        notes.append((diagnostics.receiver_sent(crossing.carrier.name), crossing.site))
     notes.append((_because(problem, options), crossing.site))
     if problem.help:
         notes.append((diagnostics.trait_help(problem.help), crossing.site))

@@ -12,7 +12,10 @@ What crosses, by the role of the formal (see ``facts.Role``):
 - the arguments that go with that callable (``spawn(fn, x)``,
   ``submit(fn, x)``), and the items of a tuple or dict literal given as
   ``Thread(args=(x,), kwargs={...})``;
-- a value handed over by a library (``Queue.put(x)``).
+- a value handed over by a library (``Queue.put(x)``);
+- the receiver of a method whose overlay marks ``self: Send[...]``
+  (``Thread.start`` runs the object's ``run`` in the new thread), when its
+  class is the user's (``Send``, shared: never moved).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from mypy.nodes import (
 from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, get_proper_type
 
+from mypy_ownership.class_facts import is_source_class
 from mypy_ownership.facts import CalleeFacts, Role, formal_markers, item_type_of, packed_items
 from mypy_ownership.flow import UseKey
 from mypy_ownership.markers import Marker
@@ -63,7 +67,8 @@ class Crossing(NamedTuple):
     # that moves it (see flow.UseKey)
     var: Var | None = None
     key: UseKey | None = None
-    # how it crosses, when not as an argument: "captured", "receiver"
+    # how it crosses, when not as an argument: "captured", "receiver",
+    # "sent-self" (the receiver of a method that starts a thread)
     how: str = "argument"
     # the callable it goes with: the lambda, function or method handed over
     carrier: Expression | None = None
@@ -88,10 +93,10 @@ def crossings_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts)
 
 
 def _crossings_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Crossing]:
+    out: list[Crossing] = _receiver_sent(ctx, callee)
     formals = formal_markers(ctx, callee)
     if formals is None:
-        return []
-    out: list[Crossing] = []
+        return out
     seen: set[int] = set()
     for actuals, kinds, types, (markers, role) in zip(ctx.args, ctx.arg_kinds, ctx.arg_types, formals):
         send = Marker.SEND in markers or role is Role.THREAD_ARG
@@ -246,6 +251,28 @@ def _names_in(e: Expression) -> list[NameExpr]:
 
 def _is_partial(call: CallExpr) -> bool:
     return isinstance(call.callee, RefExpr) and call.callee.fullname == PARTIAL
+
+
+def _receiver_sent(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Crossing]:
+    """``worker.start()``: the overlay marks ``self: Send[...]``, so the call
+    hands ``worker`` to another thread.  Checked for the user's classes (a
+    ``Thread`` subclass with its own attributes); a library class's overlay
+    says itself what it is."""
+    overlay = callee.overlay
+    call = ctx.context
+    if (
+        overlay is None
+        or Marker.SEND not in overlay.self_markers
+        or not isinstance(ctx, MethodContext)
+        or not isinstance(call, CallExpr)
+        or not isinstance(call.callee, MemberExpr)
+    ):
+        return []
+    receiver = get_proper_type(ctx.type)
+    if not isinstance(receiver, Instance) or not is_source_class(receiver.type):
+        return []
+    site = call.callee.expr
+    return [Crossing(site, receiver, True, False, False, Role.CLOSURE, how="sent-self", carrier=call.callee)]
 
 
 def _partial(ctx: FunctionContext | MethodContext, call: CallExpr, moves: bool) -> list[Crossing]:

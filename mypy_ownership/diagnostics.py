@@ -176,6 +176,10 @@ def receiver_shared() -> str:
     return 'a bound method takes its "self" to the thread that runs it'
 
 
+def receiver_sent(method: str) -> str:
+    return f'"{method}" hands the object to the thread it starts, which runs its methods'
+
+
 def because(chain: list[str], root: str) -> str:
     """``chain``: from the checked type down to the culprit, each link
     'attribute "conn" of "Worker" has type "Connection"'; ``root``: what is

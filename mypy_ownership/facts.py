@@ -188,14 +188,16 @@ def _overlay_of(
     node: SymbolNode, overlays: Overlays | None, name: str | None = None
 ) -> OverlayFunction | None:
     """The overlay entry for a function or method, when it marks any of its
-    arguments (its receiver's marker is the mutation oracle's business)."""
+    arguments, or its receiver ``Send`` (the method hands its object to
+    another thread); a receiver's borrow marker is the mutation oracle's
+    business."""
     if overlays is None:
         return None
     entry = overlays.function(name or node.fullname)
     if entry is None:
         return None
     receiver = 1 if entry.kind in (METHOD, PROPERTY, CLASSMETHOD) else 0
-    if not any(markers for _, markers in entry.params[receiver:]):
+    if Marker.SEND not in entry.self_markers and not any(markers for _, markers in entry.params[receiver:]):
         return None
     return entry
 
