@@ -240,35 +240,33 @@ def _method_facts(func: FuncDef, made_with: dict[str, dict[str, Any] | None]) ->
         if kind is Block:
             stack.extend(node.body)  # type: ignore[attr-defined]
         elif kind is AssignmentStmt:
-            assert isinstance(node, AssignmentStmt)
-            for target in node.lvalues:
+            for target in node.lvalues:  # type: ignore[attr-defined]
                 if type(target) is NameExpr:
                     continue  # a local: most assignments
                 if not writes and _writes_below_self(target, self_name):
                     writes = True
                 if type(target) is MemberExpr and _reached_from(target.expr, self_name):
                     if type(target.expr) is NameExpr:  # ``self.x = ...`` itself
-                        _record_made_with(target.name, node.rvalue, made_with)
+                        _record_made_with(target.name, node.rvalue, made_with)  # type: ignore[attr-defined]
         elif kind is OperatorAssignmentStmt:
-            assert isinstance(node, OperatorAssignmentStmt)
-            writes = writes or _writes_below_self(node.lvalue, self_name)
+            writes = writes or _writes_below_self(node.lvalue, self_name)  # type: ignore[attr-defined]
         elif kind is DelStmt:
-            assert isinstance(node, DelStmt)
-            writes = writes or _writes_below_self(node.expr, self_name)
+            writes = writes or _writes_below_self(node.expr, self_name)  # type: ignore[attr-defined]
         else:
             inner = _INNER_STATEMENTS.get(kind)
             if inner is not None:
                 stack.extend(inner(node))
     self_calls: list[str] = []
     attr_calls: list[list[Any]] = []
-    for e in get_subexpressions(func.body):
-        if type(e) is CallExpr and type(e.callee) is MemberExpr and _reached_from(e.callee.expr, self_name):
-            place = place_of(e.callee.expr, resolved=False)
+    for e in [e for e in get_subexpressions(func.body) if type(e) is CallExpr]:
+        if type(e.callee) is MemberExpr and _reached_from(e.callee.expr, self_name):  # type: ignore[attr-defined]
+            callee = e.callee  # type: ignore[attr-defined]
+            place = place_of(callee.expr, resolved=False)
             if place is not None:
                 if place.path:
-                    attr_calls.append([list(place.path), e.callee.name])
+                    attr_calls.append([list(place.path), callee.name])
                 else:
-                    self_calls.append(e.callee.name)
+                    self_calls.append(callee.name)
     return {"writes": writes, "self_calls": sorted(set(self_calls)), "attr_calls": attr_calls}
 
 

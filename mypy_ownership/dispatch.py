@@ -75,16 +75,23 @@ class OwnershipPlugin(Plugin):
         self.get_function_hook = _HookTable(self._function_hook).__getitem__  # type: ignore[assignment]
         self.get_method_hook = _HookTable(self._method_hook).__getitem__  # type: ignore[assignment]
         self.get_attribute_hook = {ARC_VALUE: self._on_arc_value}.get  # type: ignore[assignment]
+        # By module (or enclosing class): whether its classes have bodies.
+        self._class_hooks = _HookTable(self._class_hook)
 
     def get_customize_class_mro_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         # Called for every class: its methods' facts go into its metadata.
         # Most classes come from stubs (typeshed's thousands), which have no
         # bodies to learn from: answered here, without building a context.
-        return None if self._in_stub(fullname) else _record_class_facts
+        return self._class_hooks[fullname.rpartition(".")[0]]
 
-    def _in_stub(self, fullname: str) -> bool:
+    def _class_hook(self, prefix: str) -> Callable[[ClassDefContext], None] | None:
+        return None if self._in_stub(prefix) else _record_class_facts
+
+    def _in_stub(self, prefix: str) -> bool:
+        """Is the module that ``prefix`` (a class's full name less its own
+        name) belongs to a stub?"""
         modules = self._modules or {}
-        module = fullname.rpartition(".")[0]
+        module = prefix
         while module:
             tree = modules.get(module)
             if tree is not None:
