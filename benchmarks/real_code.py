@@ -505,12 +505,7 @@ def measure(results: list[Result], configs: dict[str, Path], args: argparse.Name
             for config in order:
                 one(result, config, timed=True, label=f"timed #{r + 1}")
 
-    for result in results:
-        plain, plugin = result.output.get("plain"), result.output.get("plugin")
-        if plain is None or plugin is None:
-            continue
-        result.added = group(result.pkg.name, plugin, subtract(plugin, plain))
-        result.removed = [plain[i] for i in subtract(plain, plugin)]
+    diff_outputs(results)
 
 
 #: The last line of callgrind's summary: ``==123== I   refs:      3,989,966,343``.
@@ -577,6 +572,12 @@ def measure_instructions(
             shown = "\n".join(counted.stderr.rstrip().splitlines()[-20:])
             result.crashes.append(f"{config} run, callgrind: valgrind printed no instruction count\n{shown}")
 
+    diff_outputs(results)
+
+
+def diff_outputs(results: list[Result]) -> None:
+    """What the plugin run printed that the plain run did not (and the
+    reverse), from the first run of each package."""
     for result in results:
         plain, plugin = result.output.get("plain"), result.output.get("plugin")
         if plain is None or plugin is None:
