@@ -4,7 +4,8 @@ Every mypy run needs the overlays, and parsing them costs about 15 ms: more
 than the rest of the plugin's start.  So the parses of a directory are kept
 in one snapshot file, stamped the way Python stamps bytecode: each file's
 path, modification time and size, plus the same for the reader's own source
-(a changed reader makes every snapshot stale).  A snapshot that is missing,
+(a changed reader makes every snapshot stale) and the Python version (whose
+``ast`` decides what parses).  A snapshot that is missing,
 stale, unreadable or from another format is parsed again and rewritten; one
 that cannot be written is no error.
 
@@ -51,7 +52,13 @@ def read_directory(
     """Every ``*.pyi`` below ``root``, by its path relative to ``root``
     (sorted), with its parse."""
     files = _listing(root)
-    stamp: Stamp = (_FORMAT, _reader_stamp(), tuple((rel, st) for rel, _, _, st in files))
+    # The Python version too: what ``ast`` accepts (``type X = ...``) is its.
+    stamp: Stamp = (
+        _FORMAT,
+        sys.version_info[:2],
+        _reader_stamp(),
+        tuple((rel, st) for rel, _, _, st in files),
+    )
     key = str(root)
     memo = _MEMO.get(key)
     if memo is not None and memo[0] == stamp:

@@ -141,6 +141,20 @@ def test_a_changed_reader_makes_every_snapshot_stale(
     assert sorted(parses) == ["conn", "pkg"]
 
 
+def test_another_python_version_parses_again(
+    tmp_path: Path, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot from another Python (a source tree shared by two venvs)
+    is not trusted: what parses differs between versions."""
+    root, cache = _user_dir(tmp_path), tmp_path / "cache"
+    load_overlays([root], cache_dir=cache)
+    monkeypatch.setattr(sys, "version_info", (3, 99, 0, "final", 0))
+    overlay_snapshot._MEMO.clear()
+    parses.clear()
+    load_overlays([root], cache_dir=cache)
+    assert sorted(parses) == ["conn", "pkg"]
+
+
 @pytest.mark.parametrize("content", [b"", b"garbage", b"\xe3" + b"\x00" * 20, None])
 def test_a_broken_snapshot_is_parsed_again_and_replaced(
     tmp_path: Path, parses: list[str], content: bytes | None
