@@ -164,7 +164,11 @@ def callee_facts(
         bound = 0
         self_markers: frozenset[Marker] = frozenset()
         if info is not None and info is not FUNC_NO_INFO:
-            label = f'"{node.name}" of "{info.name}"'
+            # An overlay entry nearer the receiver's class than typeshed's
+            # definition names the class the call is about (ThreadPool's
+            # imap, defined on Pool).
+            owner = info.name if overlay is None or overlay.fullname == node.fullname else _class_of(overlay)
+            label = f'"{node.name}" of "{owner}"'
             bound = 0 if func.is_static else 1
             self_markers = _self_markers(info, node.name, signatures) if bound else frozenset()
         facts = _facts(label, node.fullname.rsplit(".", 1)[0], signatures, bound=bound, overlay=overlay)
@@ -172,6 +176,11 @@ def callee_facts(
             facts = facts._replace(self_markers=self_markers)
         return facts
     return None
+
+
+def _class_of(entry: OverlayFunction) -> str:
+    """The short name of the class an overlay method entry is declared in."""
+    return entry.fullname.rsplit(".", 2)[-2]
 
 
 def _self_markers(info: TypeInfo, name: str, signatures: list[CallableType]) -> frozenset[Marker]:

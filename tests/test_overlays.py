@@ -108,6 +108,14 @@ EXTRA: dict[str, str] = {
     "concurrent.futures.process.ProcessPoolExecutor.submit": "pickles into another process,"
     " unlike Executor.submit: overrides it, unmarked",
     "concurrent.futures.process.ProcessPoolExecutor.map": "likewise",
+    # typeshed defines them on multiprocessing.pool.Pool, which pickles into
+    # processes; on a ThreadPool they hand work to threads.
+    **{
+        f"multiprocessing.pool.ThreadPool.{name}": "a ThreadPool's workers are threads: overrides Pool's, marked"
+        for name in (
+            "apply", "apply_async", "map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async",
+        )
+    },
 }
 
 
@@ -265,12 +273,21 @@ def _typeshed_signatures(fullname: str, kind: str) -> list[dict[str, str]]:
         bodies = [_typeshed_module(owner).body]
     else:
         bodies = [cls.body for cls in _typeshed_classes(owner)]
-    return [
+    found = [
         _arg_kinds(stmt)
         for body in bodies
         for stmt in _flatten(body)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name
     ]
+    if not found and fullname in EXTRA:
+        # Declared on a subclass that inherits it: the signature is a base's
+        # (one named in the same typeshed module, as Pool is ThreadPool's).
+        module = owner.rpartition(".")[0]
+        for cls in _typeshed_classes(owner):
+            for base in cls.bases:
+                if isinstance(base, ast.Name):
+                    found += _typeshed_signatures(f"{module}.{base.id}.{name}", kind)
+    return found
 
 
 def _own_arg_kinds(func_fullname: str) -> dict[str, str]:
