@@ -132,6 +132,13 @@ def duplication(typ: Type | None) -> str:
     makes a new handle to the same value; a class whose ``__copy__`` is
     declared ``NoReturn`` cannot be copied at all."""
     t = get_proper_type(typ)
+    if isinstance(t, UnionType):
+        # ``Receiver | None``: what the value is when there is one.  A copy
+        # for all only if each can be copied, a clone only if each clones.
+        kinds = {duplication(item) for item in t.items if not isinstance(get_proper_type(item), NoneType)}
+        if UNIQUE in kinds:
+            return UNIQUE
+        return CLONED if kinds == {CLONED} else COPIED
     if not isinstance(t, Instance):
         return COPIED
     clone = t.type.get_method("clone")
