@@ -20,7 +20,7 @@ from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, UnionType, get_proper_type
 
 from mypy_ownership import diagnostics, speculation
-from mypy_ownership.class_facts import constant_keywords, is_none_literal
+from mypy_ownership.class_facts import agree, constant_keywords, is_none_literal, maker_of
 from mypy_ownership.crossings import LOOP_BOUND_MODULES, TO_LOOP_THREAD, Crossing, crossings_of_call
 from mypy_ownership.errorcodes import NOT_SEND, NOT_SYNC
 from mypy_ownership.facts import CalleeFacts
@@ -82,9 +82,15 @@ def _bound_to_loop(problem: Problem) -> bool:
     )
 
 
-def _made_with(body: Node, var: Var) -> dict[str, Any] | None:
+def _made_with(body: Node, var: Var, makers: frozenset[Var] = frozenset()) -> dict[str, Any] | None:
     """The constant keywords that every assignment of ``var`` in ``body``
-    passes to the call it assigns (None if one assigns anything else)."""
+    passes to the call it assigns (None if one assigns anything else).
+
+    A value made by a method of another local (``cur = conn.cursor()``) was
+    made with what that local was made with too: a cursor of a connection
+    opened with ``check_same_thread=False`` is checked against no thread
+    either.  ``makers``: the locals already being asked about (a cycle
+    makes nothing)."""
     agreed: dict[str, Any] | None = None
     stack: list[Node] = [body]
     while stack:
@@ -93,9 +99,11 @@ def _made_with(body: Node, var: Var) -> dict[str, Any] | None:
             keywords = constant_keywords(value)
             if keywords is None:
                 return None
-            agreed = keywords if agreed is None else {
-                k: v for k, v in agreed.items() if k in keywords and keywords[k] == v
-            }
+            maker = maker_of(value)
+            if isinstance(maker, NameExpr) and isinstance(maker.node, Var) and maker.node not in makers | {var}:
+                inherited = _made_with(body, maker.node, makers | {var})
+                keywords = {**(inherited or {}), **keywords}
+            agreed = agree(agreed, keywords)
         if isinstance(node, Expression):
             stack.extend(expression_children(node))
         else:

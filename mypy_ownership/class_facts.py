@@ -18,7 +18,9 @@ and about the class itself, for the thread-safety derivation:
 - ``unsafe_send`` / ``unsafe_sync``: the class is decorated so (trusted);
 - ``made_with``: for an attribute every assignment of which in the class's
   methods is a call, the constant keyword arguments all those calls pass
-  (``self.conn = sqlite3.connect(path, check_same_thread=False)``).
+  (``self.conn = sqlite3.connect(path, check_same_thread=False)``); a call
+  on another attribute passes that one's too (``self.cur =
+  self.conn.cursor()``).
 
 A class has these facts exactly when mypy analysed its source (not a stub).
 """
@@ -103,9 +105,10 @@ def _bodies_facts(
     kept = _passes[1].get(id(ctx.cls))
     if kept is not None and kept[0] is ctx.cls and len(kept[1]) == len(funcs):
         return kept[1], kept[2]
-    made_with: dict[str, dict[str, Any] | None] = {}
-    bodies = [_method_facts(func, made_with) for func in funcs]
-    kept_made_with = {name: kw for name, kw in made_with.items() if kw}
+    made: _Assignments = {}
+    bodies = [_method_facts(func, made) for func in funcs]
+    resolved = {name: _agreed_keywords(name, made, frozenset()) for name in made}
+    kept_made_with = {name: kw for name, kw in resolved.items() if kw}
     _passes[1][id(ctx.cls)] = (ctx.cls, bodies, kept_made_with)
     return bodies, kept_made_with
 
@@ -227,7 +230,7 @@ _INNER_STATEMENTS: dict[type, Callable[[Any], list[Node]]] = {
 }
 
 
-def _method_facts(func: FuncDef, made_with: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+def _method_facts(func: FuncDef, made_with: _Assignments) -> dict[str, Any]:
     """Every class of every checked module comes through here: its
     statements are walked in Python (they are few), its expressions are
     listed by mypy's compiled traverser (most nodes are expressions)."""
@@ -247,7 +250,7 @@ def _method_facts(func: FuncDef, made_with: dict[str, dict[str, Any] | None]) ->
                     writes = True
                 if type(target) is MemberExpr and _reached_from(target.expr, self_name):
                     if type(target.expr) is NameExpr:  # ``self.x = ...`` itself
-                        _record_made_with(target.name, node.rvalue, made_with)  # type: ignore[attr-defined]
+                        _record_made_with(target.name, node.rvalue, self_name, made_with)  # type: ignore[attr-defined]
         elif kind is OperatorAssignmentStmt:
             writes = writes or _writes_below_self(node.lvalue, self_name)  # type: ignore[attr-defined]
         elif kind is DelStmt:
@@ -292,22 +295,56 @@ def _reached_from(e: Expression, name: str) -> bool:
             return kind is NameExpr and e.name == name  # type: ignore[attr-defined]
 
 
-def _record_made_with(attribute: str, value: Expression, made_with: dict[str, dict[str, Any] | None]) -> None:
-    """``self.x = f(..., kw=<constant>)``: keep the keywords every assignment
-    of ``x`` agrees on (None once one assignment is anything else)."""
+# For each attribute assigned on ``self``: what each assignment's call passes
+# (None: not a call), and the attribute whose method made it, if one did.
+_Assignments = dict[str, list[tuple[dict[str, Any] | None, str | None]]]
+
+
+def _record_made_with(attribute: str, value: Expression, self_name: str, made: _Assignments) -> None:
+    """``self.x = f(..., kw=<constant>)``: kept, to find the keywords every
+    assignment of ``x`` agrees on once every method is read."""
     if is_none_literal(value):
         return  # ``self.conn = None`` until it is opened
-    keywords = constant_keywords(value)
-    if attribute not in made_with:
-        made_with[attribute] = keywords
-    elif made_with[attribute] is not None:
-        before = made_with[attribute] or {}
-        made_with[attribute] = {
-            k: v for k, v in before.items() if keywords is not None and keywords.get(k, _NO) == v
-        } or None
+    maker = maker_of(value)
+    via = (
+        maker.name
+        if type(maker) is MemberExpr and type(maker.expr) is NameExpr and maker.expr.name == self_name
+        else None
+    )
+    made.setdefault(attribute, []).append((constant_keywords(value), via))
+
+
+def _agreed_keywords(attribute: str, made: _Assignments, asking: frozenset[str]) -> dict[str, Any] | None:
+    """The constant keywords every assignment of ``attribute`` passes, those
+    that made the attribute it was made from included (None once one
+    assignment is no call; a cycle adds nothing)."""
+    agreed: dict[str, Any] | None = None
+    for keywords, via in made.get(attribute, []):
+        if keywords is None:
+            return None
+        if via is not None and via in made and via not in asking | {attribute}:
+            keywords = {**(_agreed_keywords(via, made, asking | {attribute}) or {}), **keywords}
+        agreed = agree(agreed, keywords)
+    return agreed
+
+
+def agree(agreed: dict[str, Any] | None, keywords: dict[str, Any]) -> dict[str, Any]:
+    """The keywords that one more assignment's call passes the same as every
+    call before it (``agreed``; None before the first)."""
+    if agreed is None:
+        return keywords
+    return {k: v for k, v in agreed.items() if keywords.get(k, _NO) == v}
 
 
 _NO = object()
+
+
+def maker_of(e: Expression) -> Expression | None:
+    """The object whose method call made ``e`` (``conn`` in
+    ``conn.cursor()``), if ``e`` is such a call."""
+    if isinstance(e, CallExpr) and isinstance(e.callee, MemberExpr):
+        return e.callee.expr
+    return None
 
 
 def constant_keywords(e: Expression) -> dict[str, Any] | None:

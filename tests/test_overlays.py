@@ -434,7 +434,12 @@ def test_sqlite3_connection_is_send_with_check_same_thread_false(bundled: Overla
     assert dict(conn.send_if) == {"check_same_thread": False}
     assert conn.reason == "sqlite3 checks that a connection is used only by the thread that opened it"
     assert conn.help is not None and "check_same_thread=False" in conn.help
-    assert all(not c.send_if for n, c in bundled.classes.items() if n != "sqlite3.Connection")
+    # Cursors and blobs: released with the connection that made them.
+    sqlite3_made = {"sqlite3.Connection", "sqlite3.Cursor", "sqlite3.Blob"}
+    for name in sqlite3_made - {"sqlite3.Connection"}:
+        made = bundled.class_of(name)
+        assert made is not None and dict(made.send_if) == {"check_same_thread": False}
+    assert all(not c.send_if for n, c in bundled.classes.items() if n not in sqlite3_made)
 
 
 def test_the_event_loop_is_sync_for_its_threadsafe_entry_points(bundled: Overlays) -> None:

@@ -9,8 +9,10 @@ operations may need to be serialized by the user to avoid data corruption"
 (the sqlite3 docs).  So a connection is thread-bound unless the call that
 made it passed check_same_thread=False (``__send_if__``); it is never Sync,
 as writes must still be serialised.  Cursors and blobs are checked against
-their connection's thread, and are made by methods that take no such
-argument: they stay thread-bound.
+their connection's thread: they are thread-bound unless their connection was
+opened with check_same_thread=False (the plugin counts what made the
+connection as making what its methods return: ``cur = conn.cursor()``,
+``self.cur = self.conn.execute(...)``).
 """
 
 from fearless import NotSend, NotSync
@@ -31,9 +33,13 @@ class Cursor(NotSend):
     help: create the cursor in the thread that uses it
     """
 
+    __send_if__ = {"check_same_thread": False}
+
 
 class Blob(NotSend):
     """sqlite3 checks that a blob is used only by the thread that opened its connection
 
     help: open the blob in the thread that uses it
     """
+
+    __send_if__ = {"check_same_thread": False}
