@@ -14,7 +14,8 @@ for the bundled overlays also in their own ``__pycache__`` (unless Python was
 told not to write bytecode: ``-B``, ``PYTHONDONTWRITEBYTECODE``), so that a
 run with a fresh cache still finds them.  The data is :mod:`marshal`'s plain
 values (strings, tuples, dicts), never pickled objects: loading it runs no
-code.
+code.  Each entry is packed in its own bytes and unpacked only when looked
+up (``Overlays.function``): a run looks up a few dozen of some five hundred.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from typing import Any
 from mypy_ownership.markers import Marker
 from mypy_ownership.overlays import OverlayClass, OverlayError, OverlayFunction, ParsedFile
 
-__all__ = ["read_directory"]
+__all__ = ["read_directory", "unpack_class", "unpack_function"]
 
 # Bump when the snapshot's layout changes.
-_FORMAT = 1
+_FORMAT = 2
 _SNAPSHOT_NAME = "mypy_ownership-overlays.snapshot"
 _CACHE_SUBDIR = "mypy_ownership-overlays"
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -165,14 +166,18 @@ def _load(place: _Place, stamp: Stamp) -> list[tuple[str, ParsedFile]] | None:
         data = marshal.loads(place.path.read_bytes())
         if data[0] != stamp:
             return None
-        return [(rel, _parsed_from(values)) for rel, values in data[1]]
+        return [
+            (rel, ParsedFile(module, (), (), sha, functions, classes))
+            for rel, (module, sha, functions, classes) in data[1]
+        ]
     except Exception:  # absent, truncated, another layout: parse again
         return None
 
 
 def _store(path: Path, stamp: Stamp, parses: list[tuple[str, ParsedFile]]) -> None:
-    """Write atomically (parallel mypy workers may race)."""
-    data = (stamp, [(rel, _values_of(parsed)) for rel, parsed in parses])
+    """Write atomically (parallel mypy workers may race).  Each entry is its
+    own marshal bytes, so that a run unpacks only those it looks up."""
+    data = (stamp, [(rel, _packed(parsed)) for rel, parsed in parses])
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -182,23 +187,28 @@ def _store(path: Path, stamp: Stamp, parses: list[tuple[str, ParsedFile]]) -> No
         pass
 
 
-def _values_of(parsed: ParsedFile) -> tuple[Any, ...]:
+def _packed(parsed: ParsedFile) -> tuple[Any, ...]:
     functions = tuple(
         (
             f.fullname,
-            tuple((name, tuple(sorted(m.value for m in markers))) for name, markers in f.params),
-            f.kind, f.line, f.path, dict(f.shapes),
+            marshal.dumps((
+                tuple((name, tuple(sorted(m.value for m in markers))) for name, markers in f.params),
+                f.kind, f.line, f.path, dict(f.shapes),
+            )),
         )
         for f in parsed.functions
     )
     classes = tuple(
         (
-            c.fullname, c.bases, c.doc, c.line, c.path, c.thread_bound, c.not_sync,
-            c.unsafe_send, c.unsafe_sync, c.reason, c.help, dict(c.send_if),
+            c.fullname,
+            marshal.dumps((
+                c.bases, c.doc, c.line, c.path, c.thread_bound, c.not_sync,
+                c.unsafe_send, c.unsafe_sync, c.reason, c.help, dict(c.send_if),
+            )),
         )
         for c in parsed.classes
     )
-    return (parsed.module, functions, classes, parsed.sha)
+    return (parsed.module, parsed.sha, functions, classes)
 
 
 _MARKER_SETS: dict[tuple[str, ...], frozenset[Marker]] = {}
@@ -211,14 +221,10 @@ def _markers(values: tuple[str, ...]) -> frozenset[Marker]:
     return found
 
 
-def _parsed_from(values: tuple[Any, ...]) -> ParsedFile:
-    module, functions, classes, sha = values
-    return ParsedFile(
-        module,
-        tuple(
-            OverlayFunction(name, tuple((p, _markers(m)) for p, m in params), kind, line, path, shapes)
-            for name, params, kind, line, path, shapes in functions
-        ),
-        tuple(OverlayClass(*c) for c in classes),
-        sha,
-    )
+def unpack_function(fullname: str, data: bytes) -> OverlayFunction:
+    params, kind, line, path, shapes = marshal.loads(data)
+    return OverlayFunction(fullname, tuple((p, _markers(m)) for p, m in params), kind, line, path, shapes)
+
+
+def unpack_class(fullname: str, data: bytes) -> OverlayClass:
+    return OverlayClass(fullname, *marshal.loads(data))

@@ -184,10 +184,17 @@ class OverlayClass:
         return f"OverlayClass({self.fullname!r}, bases={self.bases!r})"
 
 
-class ParsedFile:
-    """What one overlay file declares (``sha``: of its bytes, for the digest)."""
+# An entry read back from a snapshot: its full name and its values, still
+# marshal bytes (see overlay_snapshot).  It is unpacked when first looked up:
+# a run looks up a few dozen of the overlays' hundreds of entries.
+Packed = tuple[str, bytes]
 
-    __slots__ = ("module", "functions", "classes", "sha")
+
+class ParsedFile:
+    """What one overlay file declares (``sha``: of its bytes, for the digest):
+    its entries as parsed, or packed when read back from a snapshot."""
+
+    __slots__ = ("module", "functions", "classes", "sha", "packed_functions", "packed_classes")
 
     def __init__(
         self,
@@ -195,32 +202,50 @@ class ParsedFile:
         functions: tuple[OverlayFunction, ...],
         classes: tuple[OverlayClass, ...],
         sha: str,
+        packed_functions: tuple[Packed, ...] = (),
+        packed_classes: tuple[Packed, ...] = (),
     ) -> None:
         self.module = module
         self.functions = functions
         self.classes = classes
         self.sha = sha
+        self.packed_functions = packed_functions
+        self.packed_classes = packed_classes
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (ParsedFile, (self.module, self.functions, self.classes, self.sha))
+        return (
+            ParsedFile,
+            (self.module, self.functions, self.classes, self.sha, self.packed_functions, self.packed_classes),
+        )
 
 
 class Overlays:
     """Every overlay entry, by full name (a later directory's entry replaces
-    an earlier one's)."""
+    an earlier one's).  Entries may come packed (see ``Packed``): a lookup
+    unpacks the one it finds."""
 
-    __slots__ = ("functions", "classes", "_digest", "_short_names")
+    __slots__ = ("_functions", "_classes", "_digest", "_short_names")
 
     def __init__(
         self,
-        functions: Mapping[str, OverlayFunction] | None = None,
-        classes: Mapping[str, OverlayClass] | None = None,
+        functions: Mapping[str, OverlayFunction | bytes] | None = None,
+        classes: Mapping[str, OverlayClass | bytes] | None = None,
         digest: str = "",
     ) -> None:
-        self.functions: Mapping[str, OverlayFunction] = MappingProxyType(dict(functions or {}))
-        self.classes: Mapping[str, OverlayClass] = MappingProxyType(dict(classes or {}))
+        self._functions: dict[str, OverlayFunction | bytes] = dict(functions or {})
+        self._classes: dict[str, OverlayClass | bytes] = dict(classes or {})
         self._digest = digest
-        self._short_names = frozenset(name.rpartition(".")[2] for name in self.functions)
+        self._short_names = frozenset(name.rpartition(".")[2] for name in self._functions)
+
+    @property
+    def functions(self) -> Mapping[str, OverlayFunction]:
+        """Every function entry, unpacked (for tools and tests)."""
+        return MappingProxyType({name: self._function(name) for name in self._functions})
+
+    @property
+    def classes(self) -> Mapping[str, OverlayClass]:
+        """Every class entry, unpacked (for tools and tests)."""
+        return MappingProxyType({name: self._class(name) for name in self._classes})
 
     def names_function(self, short_name: str) -> bool:
         """Does any entry end in ``.short_name``?  (Most methods a program
@@ -228,12 +253,28 @@ class Overlays:
         return short_name in self._short_names
 
     def function(self, fullname: str) -> OverlayFunction | None:
-        return self.functions.get(fullname)
+        return self._function(fullname) if fullname in self._functions else None
 
     def class_of(self, fullname: str) -> OverlayClass | None:
         """The class declared under this full name (the *defining* one:
         ``_asyncio.Future``, not ``asyncio.Future``), if any."""
-        return self.classes.get(fullname)
+        return self._class(fullname) if fullname in self._classes else None
+
+    def _function(self, fullname: str) -> OverlayFunction:
+        found = self._functions[fullname]
+        if isinstance(found, bytes):
+            from mypy_ownership.overlay_snapshot import unpack_function
+
+            found = self._functions[fullname] = unpack_function(fullname, found)
+        return found
+
+    def _class(self, fullname: str) -> OverlayClass:
+        found = self._classes[fullname]
+        if isinstance(found, bytes):
+            from mypy_ownership.overlay_snapshot import unpack_class
+
+            found = self._classes[fullname] = unpack_class(fullname, found)
+        return found
 
     def mutates(self, method_fullname: str) -> bool | None:
         """True when the method is declared ``self: MutBorrowed[...]``, False
@@ -241,7 +282,7 @@ class Overlays:
         overlays say nothing (not declared, or ``self`` unmarked/``Owned``).
         The name is the *defining* class's: ``builtins.list.append`` but
         ``typing.MutableSequence.clear`` (typeshed's ``list`` inherits it)."""
-        func = self.functions.get(method_fullname)
+        func = self.function(method_fullname)
         if func is None:
             return None
         markers = func.self_markers
@@ -273,8 +314,8 @@ def load_overlays(
     of milliseconds, reading the snapshot back well under one."""
     from mypy_ownership.overlay_snapshot import read_directory
 
-    functions: dict[str, OverlayFunction] = {}
-    classes: dict[str, OverlayClass] = {}
+    functions: dict[str, OverlayFunction | bytes] = {}
+    classes: dict[str, OverlayClass | bytes] = {}
     digest = hashlib.sha256()
     bundled = bundled_overlay_dir()
     for index, directory in enumerate(directories):
@@ -283,8 +324,10 @@ def load_overlays(
             digest.update(f"{index}\0{relative}\0{parsed.sha}\n".encode())
             for func in parsed.functions:
                 functions[func.fullname] = func
+            functions.update(parsed.packed_functions)
             for cls in parsed.classes:
                 classes[cls.fullname] = cls
+            classes.update(parsed.packed_classes)
     return Overlays(functions, classes, digest.hexdigest()[:16])
 
 

@@ -106,6 +106,19 @@ def test_the_bundled_overlays_read_back_equal_to_a_parse(tmp_path: Path) -> None
     _same(parsed, load_overlays([bundled_overlay_dir()], cache_dir=cache))
 
 
+def test_a_snapshot_entry_is_unpacked_when_looked_up_and_kept(tmp_path: Path) -> None:
+    root, cache = _user_dir(tmp_path), tmp_path / "cache"
+    load_overlays([root], cache_dir=cache)
+    overlay_snapshot._MEMO.clear()
+    read_back = load_overlays([root], cache_dir=cache)
+    first = read_back.function("conn.peek")
+    assert first is not None and first is read_back.function("conn.peek")
+    conn = read_back.class_of("conn.Conn")
+    assert conn is not None and conn is read_back.class_of("conn.Conn")
+    assert read_back.function("conn.nothing") is None and read_back.class_of("conn.Nothing") is None
+    assert read_back.mutates("conn.Conn.close") is True
+
+
 def test_an_edited_file_is_parsed_again(tmp_path: Path, parses: list[str]) -> None:
     root, cache = _user_dir(tmp_path), tmp_path / "cache"
     load_overlays([root], cache_dir=cache)
