@@ -32,9 +32,9 @@ from mypy_ownership.traits import is_copy
 class Borrow:
     """Where a borrow comes from (compared by identity).
 
-    The plugin's records are plain classes (or ``NamedTuple``s), not
-    dataclasses: every mypy run imports them, and building a dataclass costs
-    half a millisecond."""
+    The plugin's records are plain classes with slots, not dataclasses or
+    NamedTuples: every mypy run imports them, and building a dataclass costs
+    half a millisecond, a NamedTuple a tenth of one."""
 
     __slots__ = ("name", "exclusive", "typ", "declared_at", "kind")
 

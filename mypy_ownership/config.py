@@ -15,7 +15,7 @@ from __future__ import annotations
 import configparser
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 SECTION = "mypy_ownership"
 
@@ -24,9 +24,21 @@ class ConfigError(Exception):
     """A setting the plugin cannot use."""
 
 
-class Settings(NamedTuple):
-    overlay_dirs: tuple[Path, ...] = ()
-    report_any: bool = False
+class Settings:
+    """The plugin's settings.  A plain class with slots, not a NamedTuple:
+    every mypy run imports this module (see overlays.OverlayFunction)."""
+
+    __slots__ = ("overlay_dirs", "report_any")
+
+    overlay_dirs: tuple[Path, ...]
+    report_any: bool
+
+    def __init__(self, overlay_dirs: tuple[Path, ...] = (), report_any: bool = False) -> None:
+        self.overlay_dirs = overlay_dirs
+        self.report_any = report_any
+
+    def __repr__(self) -> str:
+        return f"Settings(overlay_dirs={self.overlay_dirs!r}, report_any={self.report_any!r})"
 
     def as_data(self) -> dict[str, Any]:
         """What changes results, for mypy's cache key."""

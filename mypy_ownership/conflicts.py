@@ -11,8 +11,6 @@ A method whose ``self`` is marked counts its receiver as an argument.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from mypy.checker import TypeChecker
 from mypy.nodes import CallExpr, Expression, FuncItem, MemberExpr, MypyFile, NameExpr, Var
 from mypy.plugin import FunctionContext, MethodContext
@@ -25,9 +23,21 @@ from mypy_ownership.markers import Marker
 from mypy_ownership.traits import is_copy
 
 
-class Access(NamedTuple):
+class Access:
+    """A name a call borrows or moves.  A plain class with slots, not a
+    NamedTuple: every mypy run imports this module."""
+
+    __slots__ = ("expr", "kind")
+
     expr: NameExpr
     kind: str  # "mutable", "immutable", "move"
+
+    def __init__(self, expr: NameExpr, kind: str) -> None:
+        self.expr = expr
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Access({self.expr!r}, {self.kind!r})"
 
 
 class NameAliasWalker(FlowWalker):

@@ -21,7 +21,6 @@ What crosses, by the role of the formal (see ``facts.Role``):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from mypy.nodes import (
     ARG_STAR,
@@ -52,8 +51,13 @@ from mypy_ownership.syntax import closure_references, expression_children, funct
 PARTIAL = "functools.partial"
 
 
-class Crossing(NamedTuple):
-    """One value that goes to another thread at a call."""
+class Crossing:
+    """One value that goes to another thread at a call.  A plain class with
+    slots, not a NamedTuple: every mypy run imports this module."""
+
+    __slots__ = (
+        "site", "typ", "needs_send", "needs_sync", "moves", "role", "var", "key", "how", "carrier", "capture"
+    )
 
     # the expression to report at, and the value's type there
     site: Expression
@@ -65,15 +69,44 @@ class Crossing(NamedTuple):
     role: Role
     # a local that crosses (None for any other expression) and the use of it
     # that moves it (see flow.UseKey)
-    var: Var | None = None
-    key: UseKey | None = None
+    var: Var | None
+    key: UseKey | None
     # how it crosses, when not as an argument: "captured", "receiver",
     # "sent-self" (the receiver of a method that starts a thread)
-    how: str = "argument"
+    how: str
     # the callable it goes with: the lambda, function or method handed over
-    carrier: Expression | None = None
+    carrier: Expression | None
     # for a captured local, its first use inside the closure
-    capture: Expression | None = None
+    capture: Expression | None
+
+    def __init__(
+        self,
+        site: Expression,
+        typ: Type | None,
+        needs_send: bool,
+        needs_sync: bool,
+        moves: bool,
+        role: Role,
+        var: Var | None = None,
+        key: UseKey | None = None,
+        how: str = "argument",
+        carrier: Expression | None = None,
+        capture: Expression | None = None,
+    ) -> None:
+        self.site = site
+        self.typ = typ
+        self.needs_send = needs_send
+        self.needs_sync = needs_sync
+        self.moves = moves
+        self.role = role
+        self.var = var
+        self.key = key
+        self.how = how
+        self.carrier = carrier
+        self.capture = capture
+
+    def __repr__(self) -> str:
+        return f"Crossing({self.site!r}, {self.typ!r}, role={self.role!r}, var={self.var!r}, how={self.how!r})"
 
 
 _last: tuple[object, object, list[Crossing]] = (None, None, [])

@@ -16,7 +16,6 @@ arguments to the marked formals and lists what is moved:
 from __future__ import annotations
 
 from enum import Enum
-from typing import NamedTuple
 
 from mypy.nodes import (
     ARG_STAR,
@@ -62,8 +61,13 @@ RUNTIME_PACKAGE = "fearless"
 _OWNED_AND_SENT = frozenset({Marker.OWNED, Marker.SEND})
 
 
-class CalleeFacts(NamedTuple):
-    """What is known about a callee from its declaration."""
+class CalleeFacts:
+    """What is known about a callee from its declaration.
+
+    Plain classes with slots, here and below, not NamedTuples: every mypy run
+    imports this module."""
+
+    __slots__ = ("label", "from_runtime", "signatures", "bound", "self_markers", "overlay")
 
     # how messages name it: '"take"', '"send" of "Sender"', '"Box"'
     label: str
@@ -72,11 +76,30 @@ class CalleeFacts(NamedTuple):
     # the declared signatures, markers included (several for an overload)
     signatures: tuple[CallableType, ...]
     # leading formals binding drops (self, cls) when called the usual way
-    bound: int = 0
+    bound: int
     # the markers on ``self`` of a method (declared, or kept by class_facts)
-    self_markers: frozenset[Marker] = frozenset()
+    self_markers: frozenset[Marker]
     # the overlay entry that marks a library callee's parameters, by name
-    overlay: OverlayFunction | None = None
+    overlay: OverlayFunction | None
+
+    def __init__(
+        self,
+        label: str,
+        from_runtime: bool,
+        signatures: tuple[CallableType, ...],
+        bound: int = 0,
+        self_markers: frozenset[Marker] = frozenset(),
+        overlay: OverlayFunction | None = None,
+    ) -> None:
+        self.label = label
+        self.from_runtime = from_runtime
+        self.signatures = signatures
+        self.bound = bound
+        self.self_markers = self_markers
+        self.overlay = overlay
+
+    def __repr__(self) -> str:
+        return f"CalleeFacts({self.label!r}, bound={self.bound!r}, self_markers={self.self_markers!r})"
 
     @property
     def declared_by_user(self) -> bool:
@@ -114,8 +137,10 @@ class CalleeFacts(NamedTuple):
         return params[index][0] if index < len(params) else None
 
 
-class Move(NamedTuple):
+class Move:
     """One value a call moves."""
+
+    __slots__ = ("var", "key", "site", "into_thread", "callee", "handed_over")
 
     var: Var
     # the use (see flow.UseKey) that moves it: the uses after it are errors
@@ -125,7 +150,20 @@ class Move(NamedTuple):
     into_thread: bool
     callee: CalleeFacts
     # handed to another thread by a library (Queue.put): it leaves at the call
-    handed_over: bool = False
+    handed_over: bool
+
+    def __init__(
+        self, var: Var, key: UseKey, site: Context, into_thread: bool, callee: CalleeFacts, handed_over: bool = False
+    ) -> None:
+        self.var = var
+        self.key = key
+        self.site = site
+        self.into_thread = into_thread
+        self.callee = callee
+        self.handed_over = handed_over
+
+    def __repr__(self) -> str:
+        return f"Move({self.var!r}, {self.key!r}, into_thread={self.into_thread!r}, callee={self.callee!r})"
 
 
 def callee_facts(
@@ -171,10 +209,9 @@ def callee_facts(
             label = f'"{node.name}" of "{owner}"'
             bound = 0 if func.is_static else 1
             self_markers = _self_markers(info, node.name, signatures) if bound else frozenset()
-        facts = _facts(label, node.fullname.rsplit(".", 1)[0], signatures, bound=bound, overlay=overlay)
-        if facts is not None and self_markers:
-            facts = facts._replace(self_markers=self_markers)
-        return facts
+        return _facts(
+            label, node.fullname.rsplit(".", 1)[0], signatures, bound=bound, self_markers=self_markers, overlay=overlay
+        )
     return None
 
 
@@ -217,12 +254,13 @@ def _facts(
     signatures: list[CallableType],
     *,
     bound: int,
+    self_markers: frozenset[Marker] = frozenset(),
     overlay: OverlayFunction | None = None,
 ) -> CalleeFacts | None:
     if overlay is None and not any(_is_marked(sig) for sig in signatures):
         return None
     from_runtime = module == RUNTIME_PACKAGE or module.startswith(RUNTIME_PACKAGE + ".")
-    return CalleeFacts(label, from_runtime, tuple(signatures), bound, overlay=overlay)
+    return CalleeFacts(label, from_runtime, tuple(signatures), bound, self_markers, overlay)
 
 
 def _is_marked(sig: CallableType) -> bool:

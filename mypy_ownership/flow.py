@@ -20,7 +20,6 @@ are not yet followed by another use or a rebinding.  Branches join by union;
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from typing import NamedTuple
 
 from mypy.nodes import (
     GDEF,
@@ -124,11 +123,20 @@ def analyse_module(tree: MypyFile) -> UseGraph:
     return walker.graph
 
 
-class ItemOf(NamedTuple):
+class ItemOf:
     """The source of a binding that takes one item of ``expr``: a loop
-    variable, a comprehension variable, a target unpacked from it."""
+    variable, a comprehension variable, a target unpacked from it.  A plain
+    class with slots, not a NamedTuple: every mypy run imports this module."""
+
+    __slots__ = ("expr",)
 
     expr: Expression
+
+    def __init__(self, expr: Expression) -> None:
+        self.expr = expr
+
+    def __repr__(self) -> str:
+        return f"ItemOf({self.expr!r})"
 
 
 Source = Expression | ItemOf | None

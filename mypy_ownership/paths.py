@@ -10,8 +10,6 @@ through the ``Mapping``/``Sequence``/``Iterable`` the type implements.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
 from mypy.nodes import (
@@ -40,9 +38,21 @@ ITEM = "[]"
 Path = tuple[str, ...]
 
 
-class Place(NamedTuple):
+class Place:
+    """A local and the path below it.  A plain class with slots, not a
+    NamedTuple: every mypy run imports this module."""
+
+    __slots__ = ("root", "path")
+
     root: NameExpr  # the reference the place starts from
     path: Path  # attribute names, ITEM for an item
+
+    def __init__(self, root: NameExpr, path: Path) -> None:
+        self.root = root
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"Place({self.root!r}, {self.path!r})"
 
     @property
     def var(self) -> Var:

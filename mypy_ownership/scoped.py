@@ -13,8 +13,6 @@ channel ends...) never conflict.  The block is examined once, at its first
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from mypy.checker import TypeChecker
 from mypy.nodes import (
     AssignmentStmt,
@@ -44,11 +42,25 @@ from mypy_ownership.syntax import closure_references, expression_children, funct
 from mypy_ownership.thread_safety import ThreadSafety
 
 
-class _Borrow(NamedTuple):
+class _Borrow:
+    """A local a scoped thread or its parent borrows.  A plain class with
+    slots, not a NamedTuple: every mypy run imports this module."""
+
+    __slots__ = ("var", "at", "exclusive", "by_thread")
+
     var: Var
     at: NameExpr  # the reference that borrows
     exclusive: bool
     by_thread: bool
+
+    def __init__(self, var: Var, at: NameExpr, exclusive: bool, by_thread: bool) -> None:
+        self.var = var
+        self.at = at
+        self.exclusive = exclusive
+        self.by_thread = by_thread
+
+    def __repr__(self) -> str:
+        return f"_Borrow({self.var!r}, {self.at!r}, exclusive={self.exclusive!r}, by_thread={self.by_thread!r})"
 
 
 class ScopedChecker:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import NamedTuple
 
 from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
@@ -59,13 +58,26 @@ class Trait(Enum):
     SYNC = "Sync"
 
 
-class Step(NamedTuple):
+class Step:
     """One link from a type to the part of it that fails: an attribute of a
-    class or a type argument of a container."""
+    class or a type argument of a container.
+
+    Plain classes with slots, here and below, not NamedTuples: every mypy run
+    imports this module."""
+
+    __slots__ = ("owner", "attribute", "part")
 
     owner: Type
     attribute: str | None  # None: a type argument or item
     part: Type
+
+    def __init__(self, owner: Type, attribute: str | None, part: Type) -> None:
+        self.owner = owner
+        self.attribute = attribute
+        self.part = part
+
+    def __repr__(self) -> str:
+        return f"Step({self.owner!r}, {self.attribute!r}, {self.part!r})"
 
 
 class Root(Enum):
@@ -77,8 +89,10 @@ class Root(Enum):
     ANY = "any"
 
 
-class Problem(NamedTuple):
+class Problem:
     """Why a type is not ``Send`` (or not ``Sync``)."""
+
+    __slots__ = ("trait", "steps", "culprit", "root", "reason", "help")
 
     trait: Trait
     steps: tuple[Step, ...]
@@ -87,6 +101,23 @@ class Problem(NamedTuple):
     # the overlay's or the runtime's reason, and what to do instead
     reason: str | None
     help: str | None
+
+    def __init__(
+        self, trait: Trait, steps: tuple[Step, ...], culprit: Type, root: Root, reason: str | None, help: str | None
+    ) -> None:
+        self.trait = trait
+        self.steps = steps
+        self.culprit = culprit
+        self.root = root
+        self.reason = reason
+        self.help = help
+
+    def __repr__(self) -> str:
+        return f"Problem({self.trait!r}, {self.steps!r}, {self.culprit!r}, {self.root!r}, {self.reason!r})"
+
+    def with_trait(self, trait: Trait) -> Problem:
+        """The same problem, reported as one of ``trait``."""
+        return Problem(trait, self.steps, self.culprit, self.root, self.reason, self.help)
 
 
 # -- the runtime's generic rules (std::sync) ---------------------------------
@@ -282,7 +313,7 @@ class ThreadSafety:
             if found is not None:
                 # Reported as what was asked: an Arc[list] is not Send
                 # because its list is not Sync.
-                return found._replace(trait=trait)
+                return found.with_trait(trait)
         return None
 
     def _opted_out(self, info: TypeInfo, t: Instance, trait: Trait) -> Problem | None:
