@@ -64,7 +64,7 @@ from mypy.types import CallableType, UnboundType
 from mypy_ownership.checkpoint import add_checkpoint
 from mypy_ownership.markers import Marker
 
-from mypy_ownership.paths import place_of
+from mypy_ownership.paths import ITEM
 
 METADATA_KEY = "mypy_ownership"
 
@@ -259,18 +259,18 @@ def _method_facts(func: FuncDef, made_with: _Assignments) -> dict[str, Any]:
             inner = _INNER_STATEMENTS.get(kind)
             if inner is not None:
                 stack.extend(inner(node))
-    self_calls: list[str] = []
+    self_calls: set[str] = set()
     attr_calls: list[list[Any]] = []
-    for e in [e for e in get_subexpressions(func.body) if type(e) is CallExpr]:
-        if type(e.callee) is MemberExpr and _reached_from(e.callee.expr, self_name):  # type: ignore[attr-defined]
-            callee = e.callee  # type: ignore[attr-defined]
-            place = place_of(callee.expr, resolved=False)
-            if place is not None:
-                if place.path:
-                    attr_calls.append([list(place.path), callee.name])
-                else:
-                    self_calls.append(callee.name)
-    return {"writes": writes, "self_calls": sorted(set(self_calls)), "attr_calls": attr_calls}
+    for e in get_subexpressions(func.body):
+        if type(e) is not CallExpr or type(e.callee) is not MemberExpr:  # type: ignore[attr-defined]
+            continue
+        callee = e.callee  # type: ignore[attr-defined]
+        path = _path_below(callee.expr, self_name)
+        if path:
+            attr_calls.append([path, callee.name])
+        elif path is not None:
+            self_calls.add(callee.name)
+    return {"writes": writes, "self_calls": sorted(self_calls), "attr_calls": attr_calls}
 
 
 def _writes_below_self(target: Expression, self_name: str) -> bool:
@@ -283,16 +283,29 @@ def _writes_below_self(target: Expression, self_name: str) -> bool:
 
 def _reached_from(e: Expression, name: str) -> bool:
     """Is ``e`` the name ``name``, or reached from it through attributes and
-    items?  (``place_of`` without building the place: asked of every
-    assignment target and every method call of every class.)"""
+    items?"""
+    return _path_below(e, name) is not None
+
+
+def _path_below(e: Expression, name: str) -> list[str] | None:
+    """The attributes and items (``ITEM``) from the name ``name`` down to
+    ``e`` (``[]`` for the name itself), or None when ``e`` is not reached
+    from it: ``place_of`` for the names of every method call of every class,
+    without building a place for the calls on something else."""
+    path: list[str] = []
     while True:
         kind = type(e)
         if kind is MemberExpr:
+            path.append(e.name)  # type: ignore[attr-defined]
             e = e.expr  # type: ignore[attr-defined]
         elif kind is IndexExpr:
+            path.append(ITEM)
             e = e.base  # type: ignore[attr-defined]
+        elif kind is NameExpr and e.name == name:  # type: ignore[attr-defined]
+            path.reverse()
+            return path
         else:
-            return kind is NameExpr and e.name == name  # type: ignore[attr-defined]
+            return None
 
 
 # For each attribute assigned on ``self``: what each assignment's call passes
