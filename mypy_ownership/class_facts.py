@@ -23,6 +23,8 @@ and about the class itself, for the thread-safety derivation:
   self.conn.cursor()``).
 
 A class has these facts exactly when mypy analysed its source (not a stub).
+Only what differs from the default is written (a method that neither writes
+nor calls on ``self`` has no entry; an empty ``made_with`` is left out).
 """
 
 from __future__ import annotations
@@ -81,12 +83,18 @@ def record_class_facts(ctx: ClassDefContext) -> None:
     methods: dict[str, dict[str, Any]] = {}
     for func, facts in zip(funcs, bodies):
         # Names resolve only as the analysis goes on: looked up every pass.
-        methods[func.name] = {**facts, "declared": _declared_self_marker(ctx, func)}
-    ctx.cls.info.metadata[METADATA_KEY] = {
-        "methods": methods,
-        "made_with": made_with,
-        **{opt_in: True for opt_in in _opt_ins(ctx)},
-    }
+        declared = _declared_self_marker(ctx, func)
+        recorded = {**facts, "declared": declared} if declared is not None else facts
+        if recorded:
+            methods[func.name] = recorded
+    # Only what differs from the defaults is kept: the metadata goes into
+    # every cache file, and most methods neither write nor call on self.
+    recorded_class: dict[str, Any] = {opt_in: True for opt_in in _opt_ins(ctx)}
+    if methods:
+        recorded_class["methods"] = methods
+    if made_with:
+        recorded_class["made_with"] = made_with
+    ctx.cls.info.metadata[METADATA_KEY] = recorded_class
 
 
 # mypy analyses a class again on every deferred pass over its module (the
@@ -270,7 +278,14 @@ def _method_facts(func: FuncDef, made_with: _Assignments) -> dict[str, Any]:
             attr_calls.append([path, callee.name])
         elif path is not None:
             self_calls.add(callee.name)
-    return {"writes": writes, "self_calls": sorted(self_calls), "attr_calls": attr_calls}
+    facts: dict[str, Any] = {}
+    if writes:
+        facts["writes"] = True
+    if self_calls:
+        facts["self_calls"] = sorted(self_calls)
+    if attr_calls:
+        facts["attr_calls"] = attr_calls
+    return facts
 
 
 def _writes_below_self(target: Expression, self_name: str) -> bool:

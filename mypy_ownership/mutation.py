@@ -72,12 +72,12 @@ class MutationOracle:
                 return False
             if facts.get("declared") is not None:
                 return bool(facts["declared"] == "exclusive")
-            if facts["writes"]:
+            if facts.get("writes", False):
                 return True
-            if any(self._mutates(info, m, active) for m in facts["self_calls"]):
+            if any(self._mutates(info, m, active) for m in facts.get("self_calls", [])):
                 return True
             self_type = fill_typevars(info)
-            for path, m in facts["attr_calls"]:
+            for path, m in facts.get("attr_calls", []):
                 below = get_proper_type(type_at(self_type, tuple(path)))
                 if isinstance(below, Instance) and self._mutates(below.type, m, active):
                     return True
