@@ -53,6 +53,7 @@ import importlib.util
 import json
 import math
 import os
+import random
 import re
 import resource
 import shutil
@@ -614,6 +615,34 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else math.nan
 
 
+def round_ratios(results: list[Result]) -> list[float]:
+    """For each timed round, the set's plugin wall time over its plain wall
+    time.  A package's two runs in a round are back to back, so a round is
+    one paired comparison of the whole set; the spread of these ratios is
+    what tells a real difference from the machine's changing speed."""
+    rounds = min((len(r.wall[c]) for r in results for c in ("plain", "plugin")), default=0)
+    return [
+        _ratio(sum(r.wall["plugin"][i] for r in results), sum(r.wall["plain"][i] for r in results))
+        for i in range(rounds)
+    ]
+
+
+def bootstrap_interval(values: list[float], *, resamples: int = 10_000, seed: int = 0) -> tuple[float, float]:
+    """A 95% percentile-bootstrap interval for the mean of ``values``
+    (seeded: the same values always give the same interval)."""
+    rng = random.Random(seed)
+    means = sorted(statistics.fmean(rng.choices(values, k=len(values))) for _ in range(resamples))
+    return means[int(0.025 * resamples)], means[int(0.975 * resamples) - 1]
+
+
+def interval_verdict(low: float, high: float) -> str:
+    if high <= TARGET_RATIO:
+        return "the target is met beyond the noise"
+    if low > TARGET_RATIO:
+        return "the target is missed beyond the noise"
+    return f"the noise spans the target ({TARGET_RATIO}); more rounds or a quieter machine would decide"
+
+
 def plugin_version() -> str:
     def git(*cmd: str) -> str:
         proc = subprocess.run(["git", *cmd], cwd=REPO_DIR, capture_output=True, text=True)
@@ -703,6 +732,14 @@ def table(results: list[Result], baseline: Result, args: argparse.Namespace) -> 
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
     out.append(f"geometric mean of the per-package ratios: {geomean:.3f}")
     out.append(f"target plugin/plain <= {TARGET_RATIO} over the set (wall, sum of medians): {verdict} ({ratio:.3f})")
+    rounds = round_ratios(results)
+    if len(rounds) >= 2:
+        low, high = bootstrap_interval(rounds)
+        out.append(
+            f"per round (the set's plugin time over its plain time, {len(rounds)} rounds): "
+            f"mean {statistics.fmean(rounds):.3f}, 95% interval {low:.3f} to {high:.3f}: "
+            f"{interval_verdict(low, high)}"
+        )
     # Load from elsewhere on the machine only ever adds time: the minimums
     # are the other view, less disturbed by it.
     best_plain = sum(r.best("plain") for r in results)
