@@ -66,7 +66,7 @@ from mypy.types import CallableType, UnboundType
 from mypy_ownership.checkpoint import add_checkpoint
 from mypy_ownership.markers import Marker
 
-from mypy_ownership.paths import ITEM
+from mypy_ownership.paths import place_of
 
 METADATA_KEY = "mypy_ownership"
 
@@ -273,10 +273,14 @@ def _method_facts(func: FuncDef, made_with: _Assignments) -> dict[str, Any]:
         if type(e) is not CallExpr or type(e.callee) is not MemberExpr:  # type: ignore[attr-defined]
             continue
         callee = e.callee  # type: ignore[attr-defined]
-        path = _path_below(callee.expr, self_name)
-        if path:
-            attr_calls.append([path, callee.name])
-        elif path is not None:
+        if not _reached_from(callee.expr, self_name):
+            continue
+        place = place_of(callee.expr, resolved=False)
+        if place is None:
+            continue
+        if place.path:
+            attr_calls.append([list(place.path), callee.name])
+        else:
             self_calls.add(callee.name)
     facts: dict[str, Any] = {}
     if writes:
@@ -298,29 +302,16 @@ def _writes_below_self(target: Expression, self_name: str) -> bool:
 
 def _reached_from(e: Expression, name: str) -> bool:
     """Is ``e`` the name ``name``, or reached from it through attributes and
-    items?"""
-    return _path_below(e, name) is not None
-
-
-def _path_below(e: Expression, name: str) -> list[str] | None:
-    """The attributes and items (``ITEM``) from the name ``name`` down to
-    ``e`` (``[]`` for the name itself), or None when ``e`` is not reached
-    from it: ``place_of`` for the names of every method call of every class,
-    without building a place for the calls on something else."""
-    path: list[str] = []
+    items?  (``place_of`` without building the place: asked of every
+    assignment target and every method call of every class.)"""
     while True:
         kind = type(e)
         if kind is MemberExpr:
-            path.append(e.name)  # type: ignore[attr-defined]
             e = e.expr  # type: ignore[attr-defined]
         elif kind is IndexExpr:
-            path.append(ITEM)
             e = e.base  # type: ignore[attr-defined]
-        elif kind is NameExpr and e.name == name:  # type: ignore[attr-defined]
-            path.reverse()
-            return path
         else:
-            return None
+            return kind is NameExpr and e.name == name  # type: ignore[attr-defined]
 
 
 # For each attribute assigned on ``self``: what each assignment's call passes
