@@ -30,7 +30,7 @@ from mypy_ownership.borrows import BorrowChecker
 from mypy_ownership.checkpoint import CHECKPOINT_FULLNAME, request_checkpoint
 from mypy_ownership.class_facts import record_class_facts
 from mypy_ownership.conflicts import ConflictChecker
-from mypy_ownership.markers import Marker
+from mypy_ownership.markers import MARKERS_MODULE, Marker
 from mypy_ownership.mutation import MutationOracle
 from mypy_ownership.boundaries import BoundaryChecker
 from mypy_ownership.config import ConfigError, Settings, read_settings
@@ -123,7 +123,10 @@ class OwnershipPlugin(Plugin):
             pass
         try:
             facts = callee_facts(
-                self._lookup(fullname), self._overlays, overlay_name=self._overlay_name(fullname)
+                self._lookup(fullname),
+                self._overlays,
+                overlay_name=self._overlay_name(fullname),
+                markers_loaded=MARKERS_MODULE in (self._modules or {}),
             )
         except Exception:
             if debugging():

@@ -167,16 +167,28 @@ class Move:
 
 
 def callee_facts(
-    node: SymbolNode | None, overlays: Overlays | None = None, *, overlay_name: str | None = None
+    node: SymbolNode | None,
+    overlays: Overlays | None = None,
+    *,
+    overlay_name: str | None = None,
+    markers_loaded: bool = True,
 ) -> CalleeFacts | None:
     """Facts for a function, method or class; None when nothing is marked,
     in its declaration or (for a library callee) in the overlays, under the
-    node's own full name or ``overlay_name``."""
+    node's own full name or ``overlay_name``.
+
+    ``markers_loaded``: whether mypy has loaded ``fearless.markers``.  A
+    signature can hold a marker only once it has (mypy loads a module's
+    dependencies before the module), so without it only the overlays can
+    mark a callee: plain threading code is answered without reading a
+    signature."""
     if isinstance(node, TypeInfo):
         ctor = _constructor(node)
         if ctor is None:
             return None
         overlay = _overlay_of(ctor, overlays, overlay_name)
+        if overlay is None and not markers_loaded:
+            return None
         return _facts(f'"{node.name}"', node.module_name, _signatures(ctor), bound=1, overlay=overlay)
     if isinstance(node, Var) and overlays is not None:
         # A module variable holding a function (typeshed's ``shuffle =
@@ -189,8 +201,10 @@ def callee_facts(
         return _facts(f'"{node.name}"', node.fullname.rsplit(".", 1)[0], items, bound=0, overlay=overlay)
     if isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
         # Asked once for every function the program calls; most mark nothing.
-        signatures = _signatures(node)
         overlay = _overlay_of(node, overlays, overlay_name)
+        if overlay is None and not markers_loaded:
+            return None
+        signatures = _signatures(node)
         if overlay is None and not any(_is_marked(sig) for sig in signatures):
             return None
         func = node.func if isinstance(node, Decorator) else node
