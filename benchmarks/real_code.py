@@ -636,11 +636,14 @@ def bootstrap_interval(values: list[float], *, resamples: int = 10_000, seed: in
 
 
 def interval_verdict(low: float, high: float) -> str:
+    """What the interval decides.  It holds the noise within this run only:
+    on a shared machine whole runs differ by more (slow and fast hours), so
+    a verdict is worth repeating in another run."""
     if high <= TARGET_RATIO:
-        return "the target is met beyond the noise"
+        return "the target is met beyond this run's noise (compare another run)"
     if low > TARGET_RATIO:
-        return "the target is missed beyond the noise"
-    return f"the noise spans the target ({TARGET_RATIO}); more rounds or a quieter machine would decide"
+        return "the target is missed beyond this run's noise (compare another run)"
+    return f"this run's noise spans the target ({TARGET_RATIO}); more rounds, more runs or a quieter machine would decide"
 
 
 def plugin_version() -> str:

@@ -52,8 +52,8 @@ def test_the_interval_of_equal_values_is_that_value() -> None:
 @pytest.mark.parametrize(
     ("low", "high", "says"),
     [
-        (1.00, 1.02, "met beyond the noise"),
-        (1.031, 1.05, "missed beyond the noise"),
+        (1.00, 1.02, "met beyond this run's noise"),
+        (1.031, 1.05, "missed beyond this run's noise"),
         (1.01, 1.04, "noise spans the target"),
     ],
 )
