@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 # mypy cannot follow the import hooks of a default editable install, so the
 # install is "strict": a tree of links to the sources.  A new source file
 # needs a new link, hence the reinstall whenever the file list changes.
-SOURCES := $(sort $(wildcard runtime/*.py mypy_ownership/*.py) $(shell find stubs -name '*.pyi'))
+SOURCES := $(sort $(wildcard runtime/*.py mypy_ownership/*.py mypy_ownership/*/*.py) $(shell find stubs -name '*.pyi'))
 SOURCE_LIST := $(VENV)/.source-list
 
 $(SOURCE_LIST): FORCE

@@ -23,21 +23,22 @@ from mypy.plugin import (
 )
 from mypy.types import AnyType, Type, TypeOfAny
 
-from mypy_ownership import marker_syntax, speculation
-from mypy_ownership.facts import CalleeFacts, callee_facts
-from mypy_ownership.guards import GuardChecker, is_guard_method
-from mypy_ownership.borrows import BorrowChecker
-from mypy_ownership.checkpoint import CHECKPOINT_FULLNAME, request_checkpoint
-from mypy_ownership.class_facts import record_class_facts
-from mypy_ownership.conflicts import ConflictChecker
+from mypy_ownership import speculation
+from mypy_ownership.checks import marker_syntax
+from mypy_ownership.model.callee import CalleeFacts, callee_facts
+from mypy_ownership.checks.guards import GuardChecker, is_guard_method
+from mypy_ownership.checks.borrows import BorrowChecker
+from mypy_ownership.analysis.checkpoint import CHECKPOINT_FULLNAME, request_checkpoint
+from mypy_ownership.model.class_facts import record_class_facts
+from mypy_ownership.checks.conflicts import ConflictChecker
 from mypy_ownership.markers import MARKERS_MODULE, Marker
-from mypy_ownership.mutation import MutationOracle
-from mypy_ownership.boundaries import BoundaryChecker
+from mypy_ownership.model.mutation import MutationOracle
+from mypy_ownership.checks.boundaries import BoundaryChecker
 from mypy_ownership.config import ConfigError, Settings, read_settings
 from mypy_ownership.overlays import OverlayError, Overlays, bundled_overlay_dir, load_overlays
-from mypy_ownership.thread_safety import ThreadSafety
-from mypy_ownership.moves import MoveChecker
-from mypy_ownership.scoped import ScopedChecker
+from mypy_ownership.model.thread_safety import ThreadSafety
+from mypy_ownership.checks.moves import MoveChecker
+from mypy_ownership.checks.scoped import ScopedChecker
 from mypy_ownership.safety import debugging, guarded_call_hook
 from mypy_ownership.version import plugin_version
 

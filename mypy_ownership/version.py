@@ -17,13 +17,21 @@ RELEASE = "0.1.0"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+#: The plugin's sub-packages (their sources count as the plugin's too).
+SUBPACKAGES = ("analysis", "model", "checks", "overlays")
+
+
 def source_digest() -> str:
     """Hash of the name, modification time and size of every source file of
-    the plugin: Python's own test for stale bytecode, and a stat per file
-    where hashing the contents would read them all on every mypy run."""
+    the plugin, its sub-packages' included: Python's own test for stale
+    bytecode, and a stat per file where hashing the contents would read them
+    all on every mypy run."""
     digest = hashlib.sha256()
     entries = sorted(
-        (entry.name, entry.stat()) for entry in os.scandir(_PACKAGE_DIR) if entry.name.endswith(".py")
+        (os.path.join(sub, entry.name), entry.stat())
+        for sub in ("", *SUBPACKAGES)
+        for entry in os.scandir(_PACKAGE_DIR / sub)
+        if entry.name.endswith(".py")
     )
     for name, st in entries:
         digest.update(f"{name}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())

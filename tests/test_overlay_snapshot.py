@@ -1,4 +1,4 @@
-"""The overlays' on-disk snapshot (mypy_ownership/overlay_snapshot.py): what a
+"""The overlays' on-disk snapshot (mypy_ownership/overlays/snapshot.py): what a
 directory declares is read back without parsing while no file changed, is
 parsed again when one did, and a bad or unwritable snapshot is never an
 error."""
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mypy_ownership import overlay_reader, overlay_snapshot
+from mypy_ownership.overlays import reader as overlay_reader
+from mypy_ownership.overlays import snapshot as overlay_snapshot
 from mypy_ownership.overlays import Overlays, bundled_overlay_dir, load_overlays
 
 USER_OVERLAY = '''\
@@ -208,7 +209,7 @@ def test_without_a_cache_dir_nothing_is_written(tmp_path: Path) -> None:
 def _bundled_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     stubs = tmp_path / "pkg" / "stubs"
     shutil.copytree(bundled_overlay_dir(), stubs, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr("mypy_ownership.overlays.bundled_overlay_dir", lambda: stubs)
+    monkeypatch.setattr("mypy_ownership.overlays.loading.bundled_overlay_dir", lambda: stubs)
     return stubs
 
 

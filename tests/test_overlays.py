@@ -20,7 +20,7 @@ from pathlib import Path
 import mypy
 import pytest
 
-from mypy_ownership import overlays as overlays_module
+from mypy_ownership.overlays import loading as overlays_module
 from mypy_ownership.markers import Marker
 from mypy_ownership.overlays import (
     CLASSMETHOD,

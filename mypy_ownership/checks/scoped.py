@@ -34,12 +34,12 @@ from mypy.plugin import FunctionContext, MethodContext
 
 from mypy_ownership import diagnostics
 from mypy_ownership.errorcodes import BORROW_CONFLICT
-from mypy_ownership.facts import CalleeFacts, Role, formal_markers
+from mypy_ownership.model.callee import CalleeFacts, Role, formal_markers
 from mypy_ownership.markers import Marker
-from mypy_ownership.mutation import MutationOracle
-from mypy_ownership.paths import place_of, type_at
-from mypy_ownership.syntax import closure_references, expression_children, function_of, statement_children
-from mypy_ownership.thread_safety import ThreadSafety
+from mypy_ownership.model.mutation import MutationOracle
+from mypy_ownership.analysis.paths import place_of, type_at
+from mypy_ownership.analysis.syntax import closure_references, expression_children, function_of, statement_children
+from mypy_ownership.model.thread_safety import ThreadSafety
 
 
 class _Borrow:

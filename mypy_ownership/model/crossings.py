@@ -42,11 +42,11 @@ from mypy.nodes import (
 from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, get_proper_type
 
-from mypy_ownership.class_facts import is_source_class
-from mypy_ownership.facts import CalleeFacts, Role, formal_markers, item_type_of, packed_items
-from mypy_ownership.flow import UseKey
+from mypy_ownership.model.class_facts import is_source_class
+from mypy_ownership.model.callee import CalleeFacts, Role, formal_markers, item_type_of, packed_items
+from mypy_ownership.analysis.flow import UseKey
 from mypy_ownership.markers import Marker
-from mypy_ownership.syntax import closure_references, expression_children, function_of, statement_children
+from mypy_ownership.analysis.syntax import closure_references, expression_children, function_of, statement_children
 
 PARTIAL = "functools.partial"
 

@@ -17,11 +17,11 @@ from mypy.nodes import CallExpr, Expression, FuncItem, NameExpr, Node, WithStmt
 from mypy.plugin import MethodContext
 
 from mypy_ownership import diagnostics
-from mypy_ownership.aliases import AliasWalker, Borrow
-from mypy_ownership.borrows import BodyScan, BorrowAnalysis
+from mypy_ownership.analysis.aliases import AliasWalker, Borrow
+from mypy_ownership.checks.borrows import BodyScan, BorrowAnalysis
 from mypy_ownership.errorcodes import BORROW_ESCAPE
-from mypy_ownership.mutation import MutationOracle
-from mypy_ownership.syntax import statement_children
+from mypy_ownership.model.mutation import MutationOracle
+from mypy_ownership.analysis.syntax import statement_children
 
 _GUARDS = {
     "fearless.mutex.Mutex.lock": False,

@@ -19,10 +19,10 @@ from mypy.nodes import TypeInfo
 from mypy.typevars import fill_typevars
 from mypy.types import Instance, Type, get_proper_type
 
-from mypy_ownership.class_facts import method_facts
-from mypy_ownership.facts import declared_function
+from mypy_ownership.model.class_facts import method_facts
+from mypy_ownership.model.callee import declared_function
 from mypy_ownership.markers import Marker, markers_of
-from mypy_ownership.paths import type_at
+from mypy_ownership.analysis.paths import type_at
 
 # Asks the overlays about a method's full name: True, False, or None (silent).
 OverlayLookup = Callable[[str], "bool | None"]

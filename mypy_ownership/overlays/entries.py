@@ -7,46 +7,21 @@ parameters matter -- ``self: MutBorrowed[Self]`` says a method mutates its
 receiver, ``heap: MutBorrowed[list]`` that a function mutates an argument --
 plus what each class says about threads (``class Connection(NotSend):``,
 ``@unsafe_sync``, the reason in its docstring).  The plugin reads the overlays itself
-(:mod:`mypy_ownership.overlay_reader`; they are never given to mypy) and keeps
-what it read between runs (:mod:`mypy_ownership.overlay_snapshot`);
+(:mod:`mypy_ownership.overlays.reader`; they are never given to mypy) and keeps
+what it read between runs (:mod:`mypy_ownership.overlays.snapshot`);
 docs/overlays.md describes the format.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 from types import MappingProxyType
 
 from mypy_ownership.markers import Marker
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
-__all__ = [
-    "OverlayClass",
-    "OverlayError",
-    "OverlayFunction",
-    "Overlays",
-    "ParsedFile",
-    "bundled_overlay_dir",
-    "load_overlays",
-    "parse_overlay",
-]
-
-
-def bundled_overlay_dir() -> Path:
-    """The overlays shipped with the plugin.
-
-    Installed, they are package data beside this module
-    (``mypy_ownership/stubs``); in the source tree -- and from the editable
-    install, whose links resolve into it -- they are ``<repo>/stubs``.
-    """
-    installed = _PACKAGE_DIR / "stubs"
-    if installed.is_dir():
-        return installed
-    return _PACKAGE_DIR.parent / "stubs"
+__all__ = ["OverlayClass", "OverlayError", "OverlayFunction", "Overlays", "ParsedFile", "Unpack"]
 
 
 class OverlayError(Exception):
@@ -72,6 +47,8 @@ STATICMETHOD = "staticmethod"
 CLASSMETHOD = "classmethod"
 PROPERTY = "property"
 
+
+T = TypeVar("T")
 
 _EMPTY: Mapping[str, object] = MappingProxyType({})
 
@@ -188,6 +165,9 @@ class OverlayClass:
 # marshal bytes (see overlay_snapshot).  It is unpacked when first looked up:
 # a run looks up a few dozen of the overlays' hundreds of entries.
 Packed = tuple[str, bytes]
+# How a packed entry is unpacked (see overlay snapshot): given to Overlays by
+# whoever loaded the packed entries, so that this module needs no reader.
+Unpack = Callable[[str, bytes], T]
 
 
 class ParsedFile:
@@ -224,17 +204,22 @@ class Overlays:
     an earlier one's).  Entries may come packed (see ``Packed``): a lookup
     unpacks the one it finds."""
 
-    __slots__ = ("_functions", "_classes", "_digest", "_short_names")
+    __slots__ = ("_functions", "_classes", "_digest", "_short_names", "_unpack_function", "_unpack_class")
 
     def __init__(
         self,
         functions: Mapping[str, OverlayFunction | bytes] | None = None,
         classes: Mapping[str, OverlayClass | bytes] | None = None,
         digest: str = "",
+        *,
+        unpack_function: Unpack[OverlayFunction] | None = None,
+        unpack_class: Unpack[OverlayClass] | None = None,
     ) -> None:
         self._functions: dict[str, OverlayFunction | bytes] = dict(functions or {})
         self._classes: dict[str, OverlayClass | bytes] = dict(classes or {})
         self._digest = digest
+        self._unpack_function = unpack_function
+        self._unpack_class = unpack_class
         self._short_names = frozenset(name.rpartition(".")[2] for name in self._functions)
 
     @property
@@ -263,17 +248,15 @@ class Overlays:
     def _function(self, fullname: str) -> OverlayFunction:
         found = self._functions[fullname]
         if isinstance(found, bytes):
-            from mypy_ownership.overlay_snapshot import unpack_function
-
-            found = self._functions[fullname] = unpack_function(fullname, found)
+            assert self._unpack_function is not None, "packed entries come with their unpacker"
+            found = self._functions[fullname] = self._unpack_function(fullname, found)
         return found
 
     def _class(self, fullname: str) -> OverlayClass:
         found = self._classes[fullname]
         if isinstance(found, bytes):
-            from mypy_ownership.overlay_snapshot import unpack_class
-
-            found = self._classes[fullname] = unpack_class(fullname, found)
+            assert self._unpack_class is not None, "packed entries come with their unpacker"
+            found = self._classes[fullname] = self._unpack_class(fullname, found)
         return found
 
     def mutates(self, method_fullname: str) -> bool | None:
@@ -296,43 +279,3 @@ class Overlays:
         """A hash of the overlays' contents (and their order), for mypy's
         cache invalidation."""
         return self._digest
-
-
-# --- loading ---------------------------------------------------------------
-
-
-def load_overlays(
-    directories: Sequence[str | os.PathLike[str]], cache_dir: str | os.PathLike[str] | None = None
-) -> Overlays:
-    """Read every ``*.pyi`` below each directory.  An entry (a function or a
-    class, by full name) in a later directory replaces the same entry from an
-    earlier one; everything else accumulates.
-
-    What a directory declares is kept between runs (see overlay_snapshot):
-    in ``cache_dir`` (mypy's cache), and for the bundled overlays also beside
-    them, as Python keeps bytecode; parsing every file costs a mypy run tens
-    of milliseconds, reading the snapshot back well under one."""
-    from mypy_ownership.overlay_snapshot import read_directory
-
-    functions: dict[str, OverlayFunction | bytes] = {}
-    classes: dict[str, OverlayClass | bytes] = {}
-    digest = hashlib.sha256()
-    bundled = bundled_overlay_dir()
-    for index, directory in enumerate(directories):
-        root = Path(directory)
-        for relative, parsed in read_directory(root, cache_dir, bundled=root == bundled):
-            digest.update(f"{index}\0{relative}\0{parsed.sha}\n".encode())
-            for func in parsed.functions:
-                functions[func.fullname] = func
-            functions.update(parsed.packed_functions)
-            for cls in parsed.classes:
-                classes[cls.fullname] = cls
-            classes.update(parsed.packed_classes)
-    return Overlays(functions, classes, digest.hexdigest()[:16])
-
-
-def parse_overlay(source: str | bytes, module: str, path: str | os.PathLike[str] = "<overlay>") -> ParsedFile:
-    """Parse one overlay file's text as module ``module``."""
-    from mypy_ownership.overlay_reader import parse_overlay as parse
-
-    return parse(source, module, path)

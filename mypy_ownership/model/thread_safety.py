@@ -48,9 +48,9 @@ from mypy.types import (
     get_proper_type,
 )
 
-from mypy_ownership.class_facts import class_traits, is_source_class
-from mypy_ownership.overlays import OverlayClass, Overlays
-from mypy_ownership.traits import is_copy
+from mypy_ownership.model.class_facts import class_traits, is_source_class
+from mypy_ownership.overlays.entries import OverlayClass, Overlays
+from mypy_ownership.analysis.copyable import is_copy
 
 
 class Trait(Enum):

@@ -20,12 +20,12 @@ from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, UnionType, get_proper_type
 
 from mypy_ownership import diagnostics, speculation
-from mypy_ownership.class_facts import agree, constant_keywords, is_none_literal, maker_of
-from mypy_ownership.crossings import LOOP_BOUND_MODULES, TO_LOOP_THREAD, Crossing, crossings_of_call
+from mypy_ownership.model.class_facts import agree, constant_keywords, is_none_literal, maker_of
+from mypy_ownership.model.crossings import LOOP_BOUND_MODULES, TO_LOOP_THREAD, Crossing, crossings_of_call
 from mypy_ownership.errorcodes import NOT_SEND, NOT_SYNC
-from mypy_ownership.facts import CalleeFacts
-from mypy_ownership.syntax import expression_children, statement_children
-from mypy_ownership.thread_safety import Problem, Root, ThreadSafety, Trait
+from mypy_ownership.model.callee import CalleeFacts
+from mypy_ownership.analysis.syntax import expression_children, statement_children
+from mypy_ownership.model.thread_safety import Problem, Root, ThreadSafety, Trait
 
 
 class BoundaryChecker:

@@ -24,9 +24,9 @@ from mypy.nodes import (
 )
 from mypy.types import Type
 
-from mypy_ownership.flow import FlowWalker, ItemOf, Source, UseKey
-from mypy_ownership.paths import ITEM, Path, place_of, type_at
-from mypy_ownership.traits import is_copy
+from mypy_ownership.analysis.flow import FlowWalker, ItemOf, Source, UseKey
+from mypy_ownership.analysis.paths import ITEM, Path, place_of, type_at
+from mypy_ownership.analysis.copyable import is_copy
 
 
 class Borrow:

@@ -17,10 +17,10 @@ from mypy.plugin import FunctionContext, MethodContext
 
 from mypy_ownership import diagnostics
 from mypy_ownership.errorcodes import BORROW_CONFLICT
-from mypy_ownership.facts import CalleeFacts, Role, formal_markers
-from mypy_ownership.flow import FlowWalker, Source, UseKey
+from mypy_ownership.model.callee import CalleeFacts, Role, formal_markers
+from mypy_ownership.analysis.flow import FlowWalker, Source, UseKey
 from mypy_ownership.markers import Marker
-from mypy_ownership.traits import is_copy
+from mypy_ownership.analysis.copyable import is_copy
 
 
 class Access:

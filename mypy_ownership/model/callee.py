@@ -49,12 +49,12 @@ from mypy.types import (
     get_proper_type,
 )
 
-from mypy_ownership.class_facts import method_facts
-from mypy_ownership.flow import UseKey
+from mypy_ownership.model.class_facts import method_facts
+from mypy_ownership.analysis.flow import UseKey
 from mypy_ownership.markers import Marker, has_marker, markers_of, strip_markers
-from mypy_ownership.overlays import CLASSMETHOD, METHOD, PROPERTY, OverlayFunction, Overlays
-from mypy_ownership.syntax import function_of
-from mypy_ownership.traits import is_copy
+from mypy_ownership.overlays.entries import CLASSMETHOD, METHOD, PROPERTY, OverlayFunction, Overlays
+from mypy_ownership.analysis.syntax import function_of
+from mypy_ownership.analysis.copyable import is_copy
 
 RUNTIME_PACKAGE = "fearless"
 

@@ -16,13 +16,13 @@ from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
 
 from mypy_ownership import diagnostics, speculation
 from mypy_ownership.errorcodes import USE_AFTER_MOVE
-from mypy_ownership.boundaries import released
-from mypy_ownership.crossings import crossings_of_call, local_crossings
-from mypy_ownership.facts import CalleeFacts, Move, Role, borrowed_parameters, local_moves_of_call
-from mypy_ownership.thread_safety import ThreadSafety
-from mypy_ownership.traits import duplication, is_copy
-from mypy_ownership.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
-from mypy_ownership.syntax import expression_children
+from mypy_ownership.checks.boundaries import released
+from mypy_ownership.model.crossings import crossings_of_call, local_crossings
+from mypy_ownership.model.callee import CalleeFacts, Move, Role, borrowed_parameters, local_moves_of_call
+from mypy_ownership.model.thread_safety import ThreadSafety
+from mypy_ownership.analysis.copyable import duplication, is_copy
+from mypy_ownership.analysis.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
+from mypy_ownership.analysis.syntax import expression_children
 
 
 class MoveChecker:

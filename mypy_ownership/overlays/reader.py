@@ -1,5 +1,5 @@
 """Reading an overlay file: its ``ast`` turned into the declarations of
-:mod:`mypy_ownership.overlays`, with a clear error (file and line) for
+:mod:`mypy_ownership.overlays.entries`, with a clear error (file and line) for
 anything the format does not allow.  docs/overlays.md describes the format.
 """
 
@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 
 from mypy_ownership.markers import Marker
-from mypy_ownership.overlays import (
+from mypy_ownership.overlays.entries import (
     CLASSMETHOD,
     FUNCTION,
     METHOD,

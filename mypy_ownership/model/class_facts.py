@@ -63,10 +63,10 @@ from mypy.plugin import ClassDefContext
 from mypy.server.subexpr import get_subexpressions
 from mypy.types import CallableType, UnboundType
 
-from mypy_ownership.checkpoint import add_checkpoint
+from mypy_ownership.analysis.checkpoint import add_checkpoint
 from mypy_ownership.markers import Marker
 
-from mypy_ownership.paths import place_of
+from mypy_ownership.analysis.paths import place_of
 
 METADATA_KEY = "mypy_ownership"
 

@@ -69,7 +69,7 @@ from mypy.nodes import (
 )
 from mypy.patterns import AsPattern, MappingPattern, Pattern, StarredPattern
 
-from mypy_ownership.syntax import (
+from mypy_ownership.analysis.syntax import (
     closure_references,
     expression_children,
     function_of,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mypy_ownership.markers import Marker
-from mypy_ownership.overlays import OverlayClass, OverlayError, OverlayFunction, ParsedFile
+from mypy_ownership.overlays.entries import OverlayClass, OverlayError, OverlayFunction, ParsedFile
 
 __all__ = ["read_directory", "unpack_class", "unpack_function"]
 
@@ -36,9 +36,13 @@ __all__ = ["read_directory", "unpack_class", "unpack_function"]
 _FORMAT = 2
 _SNAPSHOT_NAME = "mypy_ownership-overlays.snapshot"
 _CACHE_SUBDIR = "mypy_ownership-overlays"
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_OVERLAYS_DIR = Path(__file__).resolve().parent
 # The modules whose change changes what a parse holds.
-_READER_SOURCES = ("overlay_reader.py", "overlays.py", "markers.py")
+_READER_SOURCES = (
+    _OVERLAYS_DIR / "reader.py",
+    _OVERLAYS_DIR / "entries.py",
+    _OVERLAYS_DIR.parent / "markers.py",
+)
 
 # (file stamp) -> parses, for the processes that load the same directory often
 # (the test suite).
@@ -71,7 +75,7 @@ def read_directory(
         if parses is not None:
             break
     if parses is None:
-        from mypy_ownership.overlay_reader import parse_overlay  # only for a stale snapshot
+        from mypy_ownership.overlays.reader import parse_overlay  # only for a stale snapshot
 
         parses = [(rel, parse_overlay(_read(path), module, path)) for rel, module, path, _ in files]
         for place in places:
@@ -143,7 +147,7 @@ def _reader_stamp() -> tuple[tuple[int, int], ...]:
     stamps = []
     for name in _READER_SOURCES:
         try:
-            st = os.stat(_PACKAGE_DIR / name)
+            st = os.stat(name)
         except OSError:
             stamps.append((0, 0))
         else:

@@ -43,13 +43,13 @@ from mypy.plugin import AttributeContext, CheckerPluginInterface, FunctionContex
 from mypy.types import CallableType
 
 from mypy_ownership import diagnostics
-from mypy_ownership.aliases import Alias, AliasWalker, Borrow, aliases_of_expr
+from mypy_ownership.analysis.aliases import Alias, AliasWalker, Borrow, aliases_of_expr
 from mypy_ownership.errorcodes import BORROW_ESCAPE, BORROW_MUTATE
-from mypy_ownership.facts import CalleeFacts, Role, borrowed_parameters, formal_markers, packed_items
+from mypy_ownership.model.callee import CalleeFacts, Role, borrowed_parameters, formal_markers, packed_items
 from mypy_ownership.markers import Marker
-from mypy_ownership.mutation import MutationOracle
-from mypy_ownership.paths import ITEM, place_of, render
-from mypy_ownership.syntax import closure_references, expression_children, function_of, statement_children
+from mypy_ownership.model.mutation import MutationOracle
+from mypy_ownership.analysis.paths import ITEM, place_of, render
+from mypy_ownership.analysis.syntax import closure_references, expression_children, function_of, statement_children
 
 # Methods that keep their argument in the receiver.
 STORING_METHODS = frozenset(
@@ -350,7 +350,7 @@ class BodyScan:
 
 
 def _type_below(borrow: Borrow, path: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    from mypy_ownership.paths import type_at
+    from mypy_ownership.analysis.paths import type_at
 
     return type_at(borrow.typ, path)
 

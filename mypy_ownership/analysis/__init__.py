@@ -1,0 +1,10 @@
+"""Analysis: what the syntax of a function says, before any rule is applied.
+
+``syntax`` lists a node's children and finds a function's closures;
+``flow`` is the one control-flow walker (branches, loops, ``try``, ``match``)
+that ``aliases`` and the move check build on; ``paths`` names places
+(``v.items[0]``) and computes their types; ``copyable`` says which types are
+Rust's ``Copy`` (immutable values, never moved); ``checkpoint`` gives a
+function with borrowed parameters a call back when mypy checks its body.
+Nothing here knows a rule or reports anything: the layers above do.
+"""
