@@ -1,13 +1,149 @@
-"""Every message the plugin prints, in one place, worded like rustc's and
-capitalised and quoted like mypy's."""
+"""Every message the plugin prints, and the one way it leaves: worded like
+rustc's, capitalised and quoted like mypy's.
+
+A check does not call mypy's ``fail``: it describes what it found as a
+:class:`Diagnostic` (the code, the message, the place, the notes, each help
+text from here), and :class:`Reporter` reports it.  The reporter is the only
+caller of ``fail``.  It applies mypy's speculative-check filter (see
+:func:`reportable`) and reports each diagnostic once for as long as mypy
+holds the error it made (mypy checks some bodies twice; the daemon clears a
+module's errors before it checks the module again, and then it is reported
+again).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
+
+from mypy.errorcodes import ErrorCode
+from mypy.errors import ErrorInfo
+from mypy.nodes import Context
+from mypy.plugin import CheckerPluginInterface, TypeAnalyzerPluginInterface
+
+
+# -- the way out ------------------------------------------------------------------
+
+
+class Diagnostic:
+    """One error and its notes, worded, not yet reported.
+
+    ``key``: what makes two diagnostics the same report, within a module
+    and an error code (by default the place and the message; a check whose
+    rule is "one error per use" keys by the use)."""
+
+    __slots__ = ("code", "message", "where", "notes", "key")
+
+    code: ErrorCode
+    message: str
+    where: Context
+    notes: tuple[tuple[str, Context], ...]
+    key: Hashable
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        where: Context,
+        notes: Iterable[tuple[str | None, Context]] = (),
+        key: Hashable = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.where = where
+        self.notes = tuple((text, at) for text, at in notes if text is not None)
+        self.key = key if key is not None else (where.line, where.column, message)
+
+    def __repr__(self) -> str:
+        return f"Diagnostic({self.code.code!r}, {self.message!r}, line={self.where.line})"
+
+
+class Reporter:
+    """Reports diagnostics to mypy: the only caller of ``fail``.
+
+    What it has reported is kept for the module mypy is checking, and only
+    for it (a new module, or the same one checked again by the daemon with
+    its old errors cleared, starts afresh)."""
+
+    __slots__ = ("_file", "_reported")
+
+    def __init__(self) -> None:
+        self._file: str | None = None
+        # (code, key) -> the error mypy was given for it
+        self._reported: dict[tuple[str, Hashable], ErrorInfo] = {}
+
+    def report(self, api: CheckerPluginInterface, diagnostics: Iterable[Diagnostic]) -> None:
+        errors = api.msg.errors
+        if errors.file != self._file:
+            self._file = errors.file
+            self._reported = {}
+        for diagnostic in diagnostics:
+            if not reportable(api):
+                return
+            key = (diagnostic.code.code, diagnostic.key)
+            earlier = self._reported.get(key)
+            if earlier is not None and _held(api, earlier):
+                continue
+            with unfiltered(api):
+                error = api.msg.fail(diagnostic.message, diagnostic.where, code=diagnostic.code)
+                for text, at in diagnostic.notes:
+                    api.msg.note(
+                        text, at, code=diagnostic.code, origin_context=diagnostic.where, parent_error=error
+                    )
+            self._reported[key] = error
+
+    @staticmethod
+    def report_in_type(api: TypeAnalyzerPluginInterface, diagnostic: Diagnostic) -> None:
+        """A diagnostic found while mypy analyses a type (a marker written
+        wrongly): semantic analysis has no speculative checks, and reports
+        each annotation once."""
+        api.fail(diagnostic.message, diagnostic.where, code=diagnostic.code)
+
+
+def _held(api: CheckerPluginInterface, error: ErrorInfo) -> bool:
+    """Does mypy still hold ``error`` for the module being checked?"""
+    errors = api.msg.errors
+    return any(info is error for info in errors.error_info_map.get(errors.file, ()))
+
+
+# -- speculative checks -----------------------------------------------------------
+#
+# When mypy picks an overload item it checks the call against each plausible
+# item with errors switched off and keeps the first item that fits; the call
+# hooks of that item fire only then, never again.  A call whose arguments fit
+# (no error so far under the filter) is the one mypy keeps, so what it moves is
+# real and is reported past the filter.  A call whose arguments did not fit is
+# thrown away, and so are calls in files whose errors are ignored anyway.
+
+
+def reportable(api: CheckerPluginInterface) -> bool:
+    errors = api.msg.errors
+    if not errors.prefer_simple_messages():
+        return True
+    if errors.file in errors.ignored_files or errors.options.ignore_errors:
+        return False
+    watchers = errors._watchers
+    return bool(watchers) and not watchers[-1].has_new_errors()
+
+
+@contextmanager
+def unfiltered(api: CheckerPluginInterface) -> Iterator[None]:
+    """Report past the watchers that would throw the errors away."""
+    errors = api.msg.errors
+    saved = errors._watchers
+    errors._watchers = [w for w in saved if w._filter is False]
+    try:
+        yield
+    finally:
+        errors._watchers = saved
+
+
+# -- the messages -----------------------------------------------------------------
 
 
 def marker_arity(marker: str, given: int) -> str:
     hint = f' (put the type inside, e.g. "{marker}[list[int]]")' if given == 0 else ""
     return f'"{marker}" takes exactly one type argument, {given} given{hint}'
-
 
 
 # -- use after move (E0382) ---------------------------------------------------------
@@ -240,3 +376,15 @@ def trait_help(text: str) -> str:
 
 
 ANY_HELP = 'annotate it, or set "report_any = False" under [mypy_ownership]'
+
+
+# The helps of the thread-safety derivation (see model.thread_safety).
+MUTABLE_HELP = 'put it in a "Mutex" to share it ("Arc(Mutex(...))"), or share an immutable copy'
+FROZEN_HELP = (
+    'make the class frozen ("@dataclass(frozen=True)") or its attributes "Final",'
+    ' or put it in a "Mutex" to share it'
+)
+NOT_SEND_HELP = "create the value in the thread that uses it"
+NOT_SYNC_HELP = 'give each thread its own, or put it in a "Mutex"'
+RC_HELP = 'use "Arc" instead of "Rc" to share a value between threads'
+GUARD_THREAD_HELP = "take the lock inside the thread that uses the data"

@@ -1,7 +1,13 @@
-"""The plugin class (the entry point `mypy_ownership.plugin` returns it): it only
-dispatches, by full name, to the modules that
-know what to do.  Everything it answers is cached per full name, because mypy
-asks for every call in the program."""
+"""The plugin class (the entry point ``mypy_ownership.plugin`` returns it): a
+table from full names to handlers, and the one place where what the checks
+find is handed to the reporter.
+
+For a call of a callee the plugin has facts for, it builds the call's
+:class:`~mypy_ownership.model.call.Call` once and hands it to every call
+check in turn (:class:`CallCheck`); each returns diagnostics, and
+:class:`~mypy_ownership.diagnostics.Reporter` reports them.  The hooks it
+answers are cached per full name, because mypy asks for every call in the
+program."""
 
 from __future__ import annotations
 
@@ -9,7 +15,8 @@ import os
 import sys
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from mypy.nodes import SymbolNode, TypeAlias, TypeInfo
 from mypy.plugin import (
@@ -23,27 +30,32 @@ from mypy.plugin import (
 )
 from mypy.types import AnyType, Type, TypeOfAny
 
-from mypy_ownership import speculation
-from mypy_ownership.checks import marker_syntax
-from mypy_ownership.model.callee import CalleeFacts, callee_facts
-from mypy_ownership.checks.guards import GuardChecker, is_guard_method
-from mypy_ownership.checks.borrows import BorrowChecker
 from mypy_ownership.analysis.checkpoint import CHECKPOINT_FULLNAME, request_checkpoint
-from mypy_ownership.model.class_facts import record_class_facts
-from mypy_ownership.checks.conflicts import ConflictChecker
-from mypy_ownership.markers import MARKERS_MODULE, Marker
-from mypy_ownership.model.mutation import MutationOracle
+from mypy_ownership.checks import marker_syntax
+from mypy_ownership.checks.borrows import BorrowChecker
 from mypy_ownership.checks.boundaries import BoundaryChecker
-from mypy_ownership.config import ConfigError, Settings, read_settings
-from mypy_ownership.overlays import OverlayError, Overlays, bundled_overlay_dir, load_overlays
-from mypy_ownership.model.thread_safety import ThreadSafety
+from mypy_ownership.checks.conflicts import ConflictChecker
+from mypy_ownership.checks.guards import GuardChecker
 from mypy_ownership.checks.moves import MoveChecker
 from mypy_ownership.checks.scoped import ScopedChecker
+from mypy_ownership.config import ConfigError, Settings, read_settings
+from mypy_ownership.diagnostics import Diagnostic, Reporter
+from mypy_ownership.markers import MARKERS_MODULE, Marker
+from mypy_ownership.model.call import Call
+from mypy_ownership.model.callee import CalleeFacts, callee_facts
+from mypy_ownership.model.class_facts import ClassFactsRecorder
+from mypy_ownership.model.mutation import MutationOracle
+from mypy_ownership.model.runtime import ARC_VALUE, GUARD_METHODS
+from mypy_ownership.model.thread_safety import ThreadSafety
+from mypy_ownership.overlays import OverlayError, Overlays, bundled_overlay_dir, load_overlays
 from mypy_ownership.safety import debugging, guarded_call_hook
 from mypy_ownership.version import plugin_version
 
 
-ARC_VALUE = "fearless.arc.Arc.value"
+class CallCheck(Protocol):
+    """A check run at every call of a callee with facts."""
+
+    def check_call(self, call: Call) -> Iterable[Diagnostic]: ...
 
 
 class OwnershipPlugin(Plugin):
@@ -58,14 +70,21 @@ class OwnershipPlugin(Plugin):
             "plugin": plugin_version(),
             "overlays": overlays.digest(),  # the content of every overlay, user ones too
         }
+        self._reporter = Reporter()
+        self._class_facts = ClassFactsRecorder()
         safety = ThreadSafety(overlays, report_any=settings.report_any)
-        self._moves = MoveChecker(safety)
         oracle = MutationOracle(overlays.mutates)
         self._borrows = BorrowChecker(oracle)
         self._guards = GuardChecker(oracle)
-        self._conflicts = ConflictChecker()
-        self._scoped = ScopedChecker(oracle, safety)
-        self._boundaries = BoundaryChecker(safety)
+        # In this order at every call: a value that may not cross is
+        # reported before its moves are.
+        self._call_checks: tuple[CallCheck, ...] = (
+            BoundaryChecker(safety),
+            MoveChecker(safety),
+            ConflictChecker(),
+            self._borrows,
+            ScopedChecker(oracle, safety),
+        )
         # mypy asks this for every type it analyses (tens of thousands per
         # run, typeshed's included): a dict's get answers without running
         # any Python code.
@@ -86,7 +105,16 @@ class OwnershipPlugin(Plugin):
         return self._class_hooks[fullname.rpartition(".")[0]]
 
     def _class_hook(self, prefix: str) -> Callable[[ClassDefContext], None] | None:
-        return None if self._in_stub(prefix) else _record_class_facts
+        return None if self._in_stub(prefix) else self._record_class_facts
+
+    def _record_class_facts(self, ctx: ClassDefContext) -> None:
+        """A class whose facts cannot be gathered has none (its methods count
+        as doing nothing the analyses look for); mypy goes on."""
+        try:
+            self._class_facts.record(ctx)
+        except Exception:
+            if debugging():
+                raise
 
     def _in_stub(self, prefix: str) -> bool:
         """Is the module that ``prefix`` (a class's full name less its own
@@ -107,7 +135,7 @@ class OwnershipPlugin(Plugin):
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
 
     def _method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
-        if is_guard_method(fullname):
+        if fullname in GUARD_METHODS:
             return guarded_call_hook(partial(self._on_lock, fullname=fullname))
         callee = self._callee(fullname)
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
@@ -182,41 +210,25 @@ class OwnershipPlugin(Plugin):
 
     def _on_arc_value(self, ctx: AttributeContext) -> Type:
         try:
-            self._borrows.check_arc_value(ctx)
+            self._reporter.report(ctx.api, self._borrows.check_arc_value(ctx))
         except Exception:
             if debugging():
                 raise
         return ctx.default_attr_type
 
     def _on_lock(self, ctx: MethodContext, fullname: str) -> Type:
-        self._guards.check_lock_call(ctx, fullname)
+        self._reporter.report(ctx.api, self._guards.check_lock_call(ctx, fullname))
         return ctx.default_return_type
 
     def _on_checkpoint(self, ctx: FunctionContext) -> Type:
-        self._borrows.check_body(ctx)
+        self._reporter.report(ctx.api, self._borrows.check_body(ctx))
         return ctx.default_return_type
 
     def _on_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> Type:
-        self._boundaries.check_call(ctx, callee)
-        self._moves.check_call(ctx, callee)
-        # Calls of an overload are checked with errors filtered out (see
-        # speculation): the borrow checks report past the filter too.
-        if speculation.reportable(ctx.api):
-            with speculation.unfiltered(ctx.api):
-                self._conflicts.check_call(ctx, callee)
-                self._borrows.check_call(ctx, callee)
-        self._scoped.check_call(ctx, callee)
+        call = Call(ctx, callee)
+        for check in self._call_checks:
+            self._reporter.report(ctx.api, check.check_call(call))
         return ctx.default_return_type
-
-
-def _record_class_facts(ctx: ClassDefContext) -> None:
-    """A class whose facts cannot be gathered has none (its methods count as
-    doing nothing the analyses look for); mypy goes on."""
-    try:
-        record_class_facts(ctx)
-    except Exception:
-        if debugging():
-            raise
 
 
 class _HookTable(dict[str, Any]):

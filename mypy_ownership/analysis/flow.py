@@ -90,15 +90,13 @@ _MAX_LOOP_ROUNDS = 16
 class UseGraph:
     """The result of the flow analysis of one function (or module) body."""
 
-    __slots__ = ("successors", "owned", "reported")
+    __slots__ = ("successors", "owned")
 
     def __init__(self) -> None:
         # use -> the uses of the same variable that can come next
         self.successors: dict[UseKey, set[UseKey]] = {}
         # variables this body owns: its parameters and the names it binds
         self.owned: set[Var] = set()
-        # errors already reported, by use, so that re-checks report nothing twice
-        self.reported: set[UseKey] = set()
 
     def next_uses(self, use: UseKey) -> Iterable[UseKey]:
         return self.successors.get(use, ())

@@ -16,8 +16,10 @@ from mypy.nodes import CallExpr, Expression, FuncItem, MemberExpr, MypyFile, Nam
 from mypy.plugin import FunctionContext, MethodContext
 
 from mypy_ownership import diagnostics
+from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import BORROW_CONFLICT
-from mypy_ownership.model.callee import CalleeFacts, Role, formal_markers
+from mypy_ownership.model.call import Call
+from mypy_ownership.model.callee import CalleeFacts, Role
 from mypy_ownership.analysis.flow import FlowWalker, Source, UseKey
 from mypy_ownership.markers import Marker
 from mypy_ownership.analysis.copyable import is_copy
@@ -70,15 +72,16 @@ class NameAliasWalker(FlowWalker):
 
 class ConflictChecker:
     def __init__(self) -> None:
+        # the name aliases of the functions of the module being checked
         self._module: MypyFile | None = None
         self._roots: dict[int, tuple[FuncItem, dict[NameExpr, frozenset[Var]]]] = {}
-        self._reported: set[int] = set()
 
-    def check_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> None:
-        accesses = _accesses(ctx, callee)
+    def check_call(self, call: Call) -> list[Diagnostic]:
+        accesses = _accesses(call)
         if len(accesses) < 2:
-            return
-        roots_at = self._roots_at(ctx.api)
+            return []
+        found: list[Diagnostic] = []
+        roots_at = self._roots_at(call.api)
         accesses.sort(key=lambda a: (a.expr.line, a.expr.column))
         for j, later in enumerate(accesses):
             for earlier in accesses[:j]:
@@ -88,8 +91,9 @@ class ConflictChecker:
                     continue  # the same name moved twice: a use after move
                 if not (_roots(roots_at, later.expr) & _roots(roots_at, earlier.expr)):
                     continue
-                self._report(ctx, later, earlier)
+                found.append(_conflict(later, earlier))
                 break
+        return found
 
     def _roots_at(self, api: object) -> dict[NameExpr, frozenset[Var]]:
         assert isinstance(api, TypeChecker)
@@ -106,21 +110,15 @@ class ConflictChecker:
         self._roots[id(func)] = (func, walker.roots_at)
         return walker.roots_at
 
-    def _report(self, ctx: FunctionContext | MethodContext, later: Access, earlier: Access) -> None:
-        if id(later.expr) in self._reported:
-            return
-        self._reported.add(id(later.expr))
-        api = ctx.api
-        error = api.fail(
-            diagnostics.borrow_conflict(later.expr.name, later.kind, earlier.kind),
-            later.expr,
-            code=BORROW_CONFLICT,
-        )
-        for note, at in (
-            (diagnostics.earlier_borrow(earlier.expr.name, earlier.kind), earlier.expr),
-            (diagnostics.conflict_help(later.expr.name), later.expr),
-        ):
-            api.msg.note(note, at, code=BORROW_CONFLICT, origin_context=later.expr, parent_error=error)
+
+def _conflict(later: Access, earlier: Access) -> Diagnostic:
+    notes = (
+        (diagnostics.earlier_borrow(earlier.expr.name, earlier.kind), earlier.expr),
+        (diagnostics.conflict_help(later.expr.name), later.expr),
+    )
+    message = diagnostics.borrow_conflict(later.expr.name, later.kind, earlier.kind)
+    # one conflict reported per argument
+    return Diagnostic(BORROW_CONFLICT, message, later.expr, notes, key=(later.expr.line, later.expr.column))
 
 
 def _roots(roots_at: dict[NameExpr, frozenset[Var]], e: NameExpr) -> frozenset[Var]:
@@ -138,8 +136,8 @@ def _kind(markers: frozenset[Marker], role: Role) -> str | None:
     return None
 
 
-def _accesses(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Access]:
-    formals = formal_markers(ctx, callee)
+def _accesses(call: Call) -> list[Access]:
+    ctx, callee, formals = call.ctx, call.callee, call.formals
     if formals is None:
         return []
     out: list[Access] = []

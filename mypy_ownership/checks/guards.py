@@ -18,43 +18,31 @@ from mypy.plugin import MethodContext
 
 from mypy_ownership import diagnostics
 from mypy_ownership.analysis.aliases import AliasWalker, Borrow
-from mypy_ownership.checks.borrows import BodyScan, BorrowAnalysis
-from mypy_ownership.errorcodes import BORROW_ESCAPE
-from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.analysis.syntax import statement_children
-
-_GUARDS = {
-    "fearless.mutex.Mutex.lock": False,
-    "fearless.mutex.Mutex.try_lock": False,
-    "fearless.mutex.RwLock.write": False,
-    "fearless.mutex.RwLock.try_write": False,
-    "fearless.mutex.RwLock.read": True,  # shared
-    "fearless.mutex.RwLock.try_read": True,
-}
-
-
-def is_guard_method(fullname: str) -> bool:
-    return fullname in _GUARDS
+from mypy_ownership.diagnostics import Diagnostic
+from mypy_ownership.errorcodes import BORROW_ESCAPE
+from mypy_ownership.model.borrow_scan import BodyScan, BorrowAnalysis
+from mypy_ownership.model.mutation import MutationOracle
+from mypy_ownership.model.runtime import GUARD_METHODS
 
 
 class GuardChecker:
     def __init__(self, oracle: MutationOracle) -> None:
         self._oracle = oracle
-        self._done: set[int] = set()
 
-    def check_lock_call(self, ctx: MethodContext, fullname: str) -> None:
+    def check_lock_call(self, ctx: MethodContext, fullname: str) -> list[Diagnostic]:
+        """The ``with`` block of a guard-handing call (``GUARD_METHODS``)."""
         api = ctx.api
         assert isinstance(api, TypeChecker)
         call = ctx.context
         func = api.scope.current_function()
-        if not isinstance(call, CallExpr) or func is None or id(call) in self._done:
-            return
+        if not isinstance(call, CallExpr) or func is None:
+            return []
         found = _enclosing_with(func, call)
         if found is None:
-            return  # the guard is not used as a context manager
+            return []  # the guard is not used as a context manager
         with_stmt, target = found
-        self._done.add(id(call))
-        shared = _GUARDS[fullname]
+        shared = GUARD_METHODS[fullname]
         guard = Borrow(
             name=target.name,
             exclusive=not shared,
@@ -66,8 +54,7 @@ class GuardChecker:
         walker.seeded_sources[id(call)] = frozenset({(guard, ())})
         walker.block(func.body)
         analysis = BorrowAnalysis(func, walker.aliases_at, walker.closures, walker.nonlocal_names)
-        BodyScan(api, analysis, self._oracle).scan(with_stmt.body)
-        _report_uses_after(api, analysis, with_stmt, guard)
+        return BodyScan(analysis, self._oracle).scan(with_stmt.body) + _uses_after(analysis, with_stmt, guard)
 
 
 def _enclosing_with(func: FuncItem, call: CallExpr) -> tuple[WithStmt, NameExpr] | None:
@@ -86,8 +73,11 @@ def _enclosing_with(func: FuncItem, call: CallExpr) -> tuple[WithStmt, NameExpr]
     return None
 
 
-def _report_uses_after(api: TypeChecker, analysis: BorrowAnalysis, with_stmt: WithStmt, guard: Borrow) -> None:
+def _uses_after(analysis: BorrowAnalysis, with_stmt: WithStmt, guard: Borrow) -> list[Diagnostic]:
+    """The first use of each name that holds the guard or its data, after
+    the block (the lock is released there)."""
     first_line, last_line = with_stmt.line, with_stmt.end_line or with_stmt.line
+    out: list[Diagnostic] = []
     reported: set[str] = set()
     for ref, aliases in sorted(analysis.aliases_at.items(), key=lambda kv: (kv[0].line, kv[0].column)):
         if first_line <= ref.line <= last_line:
@@ -100,12 +90,6 @@ def _report_uses_after(api: TypeChecker, analysis: BorrowAnalysis, with_stmt: Wi
             message = diagnostics.guard_used_after_release(ref.name)
         else:
             message = diagnostics.guarded_data_used_after_release(f'"{ref.name}"')
-        error = api.fail(message, ref, code=BORROW_ESCAPE)
-        for note, at in (
-            (diagnostics.lock_released_here(), with_stmt),
-            (diagnostics.guard_help(), ref),
-        ):
-            api.msg.note(note, at, code=BORROW_ESCAPE, origin_context=ref, parent_error=error)
-
-
-
+        notes = ((diagnostics.lock_released_here(), with_stmt), (diagnostics.guard_help(), ref))
+        out.append(Diagnostic(BORROW_ESCAPE, message, ref, notes))
+    return out

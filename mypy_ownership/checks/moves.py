@@ -5,20 +5,21 @@ mypy has no hook per statement or at the end of a function, so the check runs
 from the call hooks: when a call moves a local, the flow analysis of the
 function being checked (built on the first move in it, then reused) says
 which uses can follow.  mypy may check a body more than once; each use is
-reported once.
+reported once (the diagnostic's key is the use).
 """
 
 from __future__ import annotations
 
 from mypy.checker import TypeChecker
 from mypy.nodes import CallExpr, Context, Expression, FuncItem, MypyFile, NameExpr
-from mypy.plugin import CheckerPluginInterface, FunctionContext, MethodContext
+from mypy.plugin import CheckerPluginInterface
 
-from mypy_ownership import diagnostics, speculation
+from mypy_ownership import diagnostics
+from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import USE_AFTER_MOVE
-from mypy_ownership.checks.boundaries import released
-from mypy_ownership.model.crossings import crossings_of_call, local_crossings
-from mypy_ownership.model.callee import CalleeFacts, Move, Role, borrowed_parameters, local_moves_of_call
+from mypy_ownership.model.call import Call
+from mypy_ownership.model.crossings import local_crossings
+from mypy_ownership.model.callee import Move, Role, borrowed_parameters
 from mypy_ownership.model.thread_safety import ThreadSafety
 from mypy_ownership.analysis.copyable import duplication, is_copy
 from mypy_ownership.analysis.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
@@ -33,35 +34,31 @@ class MoveChecker:
         self._module: MypyFile | None = None
         self._graphs: dict[int, tuple[FuncItem | MypyFile, UseGraph]] = {}
 
-    def check_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> None:
-        api = ctx.api
-        if not speculation.reportable(api):
-            return
-        moves = local_moves_of_call(ctx, callee) + self._thread_moves(ctx, callee)
+    def check_call(self, call: Call) -> list[Diagnostic]:
+        moves = call.local_moves() + self._thread_moves(call)
         if not moves:
-            return
+            return []
+        api = call.api
         graph = self._graph(api)
         if graph is None:
-            return
+            return []
         borrowed = borrowed_parameters(owner) if isinstance(owner := api.scope.current_function(), FuncItem) else {}
-        in_call = _names_in_arguments(ctx.context)
+        in_call = _names_in_arguments(call.context)
+        found: list[Diagnostic] = []
         for move in moves:
             if move.var not in graph.owned or move.var in borrowed:
                 continue  # not ours to move: the borrow check reports it
             for use in sorted(_uses_after(graph, move, in_call), key=_position):
-                if use in graph.reported:
-                    continue
-                graph.reported.add(use)
-                with speculation.unfiltered(api):
-                    _report(api, use, move)
+                found.append(_use_after_move(use, move))
+        return found
 
-    def _thread_moves(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Move]:
+    def _thread_moves(self, call: Call) -> list[Move]:
         """What a call hands to another thread: moved, unless every thread may
         use it at once (``Sync``).  A value an ``Owned[Send[...]]`` formal
         takes in this thread (``Sender.send``, ``Mutex(...)``) moves unless it
         is immutable, as any owned value does."""
         moves = []
-        for crossing in local_crossings(crossings_of_call(ctx, callee)):
+        for crossing in local_crossings(call.crossings):
             if not crossing.moves:
                 continue
             assert crossing.var is not None and crossing.key is not None
@@ -71,13 +68,12 @@ class MoveChecker:
             elif self._safety.shared_safely(crossing.typ):
                 continue
             if crossing.needs_send and not self._safety.is_send(crossing.typ):
-                assert isinstance(ctx.api, TypeChecker)
-                if not released(ctx.api, self._safety, crossing):
+                if not call.released(self._safety, crossing):
                     continue  # reported as not-send; rustc, too, stops at that error
             into_thread = crossing.role not in (Role.VALUE, Role.HANDOFF)
             site = crossing.carrier if crossing.carrier is not None else crossing.site
             moves.append(
-                Move(crossing.var, crossing.key, site, into_thread, callee,
+                Move(crossing.var, crossing.key, site, into_thread, call.callee,
                      handed_over=crossing.role is Role.HANDOFF)
             )
         return moves
@@ -143,23 +139,23 @@ def _position(use: UseKey) -> tuple[int, int]:
     return (ctx.line, ctx.column)
 
 
-def _report(api: CheckerPluginInterface, use: UseKey, move: Move) -> None:
+def _use_after_move(use: UseKey, move: Move) -> Diagnostic:
     where = context_of(use)
     name = move.var.name
     in_loop = _position(use) <= (move.site.line, move.site.column)
     callee = None if move.into_thread else move.callee.label
-    assert isinstance(api, TypeChecker)
-    error = api.fail(diagnostics.use_of_moved_value(name), where, code=USE_AFTER_MOVE)
-    for note in (
-        diagnostics.moved_here(name, callee=callee, in_loop=in_loop),
-        diagnostics.move_help(
-            name,
-            callee=callee,
-            from_runtime=not move.callee.declared_by_user,
-            in_loop=in_loop,
-            duplication=duplication(move.var.type),
+    notes = (
+        (diagnostics.moved_here(name, callee=callee, in_loop=in_loop), move.site),
+        (
+            diagnostics.move_help(
+                name,
+                callee=callee,
+                from_runtime=not move.callee.declared_by_user,
+                in_loop=in_loop,
+                duplication=duplication(move.var.type),
+            ),
+            move.site,
         ),
-    ):
-        if note is None:
-            continue
-        api.msg.note(note, move.site, code=USE_AFTER_MOVE, origin_context=where, parent_error=error)
+    )
+    # each use is reported once, for the first move that reaches it
+    return Diagnostic(USE_AFTER_MOVE, diagnostics.use_of_moved_value(name), where, notes, key=_position(use))

@@ -13,7 +13,6 @@ channel ends...) never conflict.  The block is examined once, at its first
 
 from __future__ import annotations
 
-from mypy.checker import TypeChecker
 from mypy.nodes import (
     AssignmentStmt,
     CallExpr,
@@ -30,11 +29,12 @@ from mypy.nodes import (
     Var,
     WithStmt,
 )
-from mypy.plugin import FunctionContext, MethodContext
 
 from mypy_ownership import diagnostics
+from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import BORROW_CONFLICT
-from mypy_ownership.model.callee import CalleeFacts, Role, formal_markers
+from mypy_ownership.model.call import Call
+from mypy_ownership.model.callee import Role
 from mypy_ownership.markers import Marker
 from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.analysis.paths import place_of, type_at
@@ -67,32 +67,30 @@ class ScopedChecker:
     def __init__(self, oracle: MutationOracle, safety: ThreadSafety) -> None:
         self._oracle = oracle
         self._safety = safety
-        self._done: set[int] = set()
 
-    def check_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> None:
-        if not callee.from_runtime:
-            return  # only the runtime has scoped threads
-        formals = formal_markers(ctx, callee)
+    def check_call(self, call: Call) -> list[Diagnostic]:
+        """At a ``spawn`` of a scope: the scope's whole block (each time
+        mypy checks a spawn in it: the reporter reports each finding once)."""
+        if not call.callee.from_runtime:
+            return []  # only the runtime has scoped threads
+        formals = call.formals
         if formals is None or not any(
             role is Role.CLOSURE and Marker.OWNED not in markers for markers, role in formals
         ):
-            return
-        api = ctx.api
-        assert isinstance(api, TypeChecker)
-        func = api.scope.current_function()
-        call = ctx.context
-        if func is None or not isinstance(call, CallExpr) or not isinstance(call.callee, MemberExpr):
-            return
-        scope_var = call.callee.expr
+            return []
+        func = call.api.scope.current_function()
+        expr = call.context
+        if func is None or not isinstance(expr, CallExpr) or not isinstance(expr.callee, MemberExpr):
+            return []
+        scope_var = expr.callee.expr
         if not isinstance(scope_var, NameExpr):
-            return
+            return []
         block = _scope_block(func, scope_var.node)
-        if block is None or id(block) in self._done:
-            return
-        self._done.add(id(block))
-        self._check_block(api, func, block, scope_var.node)
+        if block is None:
+            return []
+        return self._check_block(func, block, scope_var.node)
 
-    def _check_block(self, api: TypeChecker, func: FuncItem, block: WithStmt, scope: object) -> None:
+    def _check_block(self, func: FuncItem, block: WithStmt, scope: object) -> list[Diagnostic]:
         own = _own_vars(func)
         events: list[_Borrow] = []
         closures: set[int] = set()
@@ -117,13 +115,14 @@ class ScopedChecker:
                 at = ref if isinstance(closure, LambdaExpr) or not isinstance(site, NameExpr) else site
                 events.append(_Borrow(var, at, self._mutates(closure.body, var), True))
         if not events:
-            return
+            return []
         for node in _walk(block.body, into_closures=False, skip=closures):
             for ref, exclusive in self._parent_accesses(node):
                 if ref.node in {e.var for e in events}:
                     assert isinstance(ref.node, Var)
                     events.append(_Borrow(ref.node, ref, exclusive, False))
         events.sort(key=lambda e: (e.at.line, e.at.column))
+        found: list[Diagnostic] = []
         reported: set[int] = set()
         for j, later in enumerate(events):
             for earlier in events[:j]:
@@ -132,8 +131,9 @@ class ScopedChecker:
                 if not (earlier.exclusive or later.exclusive) or id(later.at) in reported:
                     continue
                 reported.add(id(later.at))
-                _report(api, later, earlier)
+                found.append(_conflict(later, earlier))
                 break
+        return found
 
     def _mutates(self, body: Node, var: Var) -> bool:
         return any(
@@ -167,17 +167,17 @@ class ScopedChecker:
         return out
 
 
-def _report(api: TypeChecker, later: _Borrow, earlier: _Borrow) -> None:
+def _conflict(later: _Borrow, earlier: _Borrow) -> Diagnostic:
     def kind(b: _Borrow) -> str:
         return "mutable" if b.exclusive else "immutable"
 
     name = later.var.name
-    error = api.fail(diagnostics.borrow_conflict(name, kind(later), kind(earlier)), later.at, code=BORROW_CONFLICT)
-    for note, at in (
+    notes = (
         (diagnostics.earlier_borrow(name, kind(earlier), by_thread=True), earlier.at),
         (diagnostics.conflict_help(name), later.at),
-    ):
-        api.msg.note(note, at, code=BORROW_CONFLICT, origin_context=later.at, parent_error=error)
+    )
+    message = diagnostics.borrow_conflict(name, kind(later), kind(earlier))
+    return Diagnostic(BORROW_CONFLICT, message, later.at, notes, key=(later.at.line, later.at.column))
 
 
 def _is_spawn(node: Node, scope: object) -> bool:

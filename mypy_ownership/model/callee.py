@@ -52,11 +52,10 @@ from mypy.types import (
 from mypy_ownership.model.class_facts import method_facts
 from mypy_ownership.analysis.flow import UseKey
 from mypy_ownership.markers import Marker, has_marker, markers_of, strip_markers
+from mypy_ownership.model.runtime import is_runtime_module
 from mypy_ownership.overlays.entries import CLASSMETHOD, METHOD, PROPERTY, OverlayFunction, Overlays
 from mypy_ownership.analysis.syntax import function_of
 from mypy_ownership.analysis.copyable import is_copy
-
-RUNTIME_PACKAGE = "fearless"
 
 _OWNED_AND_SENT = frozenset({Marker.OWNED, Marker.SEND})
 
@@ -67,7 +66,7 @@ class CalleeFacts:
     Plain classes with slots, here and below, not NamedTuples: every mypy run
     imports this module."""
 
-    __slots__ = ("label", "from_runtime", "signatures", "bound", "self_markers", "overlay")
+    __slots__ = ("label", "from_runtime", "signatures", "bound", "self_markers", "overlay", "fullname")
 
     # how messages name it: '"take"', '"send" of "Sender"', '"Box"'
     label: str
@@ -81,6 +80,8 @@ class CalleeFacts:
     self_markers: frozenset[Marker]
     # the overlay entry that marks a library callee's parameters, by name
     overlay: OverlayFunction | None
+    # the declaration's full name ("fearless.channel.Sender.send")
+    fullname: str
 
     def __init__(
         self,
@@ -90,6 +91,7 @@ class CalleeFacts:
         bound: int = 0,
         self_markers: frozenset[Marker] = frozenset(),
         overlay: OverlayFunction | None = None,
+        fullname: str = "",
     ) -> None:
         self.label = label
         self.from_runtime = from_runtime
@@ -97,6 +99,7 @@ class CalleeFacts:
         self.bound = bound
         self.self_markers = self_markers
         self.overlay = overlay
+        self.fullname = fullname
 
     def __repr__(self) -> str:
         return f"CalleeFacts({self.label!r}, bound={self.bound!r}, self_markers={self.self_markers!r})"
@@ -189,7 +192,9 @@ def callee_facts(
         overlay = _overlay_of(ctor, overlays, overlay_name)
         if overlay is None and not markers_loaded:
             return None
-        return _facts(f'"{node.name}"', node.module_name, _signatures(ctor), bound=1, overlay=overlay)
+        return _facts(
+            f'"{node.name}"', node.module_name, _signatures(ctor), bound=1, overlay=overlay, fullname=node.fullname
+        )
     if isinstance(node, Var) and overlays is not None:
         # A module variable holding a function (typeshed's ``shuffle =
         # _inst.shuffle``, ``insort = insort_right``): only an overlay marks it.
@@ -198,7 +203,9 @@ def callee_facts(
         items = sig.items if isinstance(sig, Overloaded) else [sig]
         if overlay is None or not all(isinstance(item, CallableType) for item in items):
             return None
-        return _facts(f'"{node.name}"', node.fullname.rsplit(".", 1)[0], items, bound=0, overlay=overlay)
+        return _facts(
+            f'"{node.name}"', node.fullname.rsplit(".", 1)[0], items, bound=0, overlay=overlay, fullname=node.fullname
+        )
     if isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
         # Asked once for every function the program calls; most mark nothing.
         overlay = _overlay_of(node, overlays, overlay_name)
@@ -224,7 +231,13 @@ def callee_facts(
             bound = 0 if func.is_static else 1
             self_markers = _self_markers(info, node.name, signatures) if bound else frozenset()
         return _facts(
-            label, node.fullname.rsplit(".", 1)[0], signatures, bound=bound, self_markers=self_markers, overlay=overlay
+            label,
+            node.fullname.rsplit(".", 1)[0],
+            signatures,
+            bound=bound,
+            self_markers=self_markers,
+            overlay=overlay,
+            fullname=node.fullname,
         )
     return None
 
@@ -270,11 +283,11 @@ def _facts(
     bound: int,
     self_markers: frozenset[Marker] = frozenset(),
     overlay: OverlayFunction | None = None,
+    fullname: str = "",
 ) -> CalleeFacts | None:
     if overlay is None and not any(_is_marked(sig) for sig in signatures):
         return None
-    from_runtime = module == RUNTIME_PACKAGE or module.startswith(RUNTIME_PACKAGE + ".")
-    return CalleeFacts(label, from_runtime, tuple(signatures), bound, self_markers, overlay)
+    return CalleeFacts(label, is_runtime_module(module), tuple(signatures), bound, self_markers, overlay, fullname)
 
 
 def _is_marked(sig: CallableType) -> bool:
@@ -308,10 +321,12 @@ def _signatures(node: SymbolNode) -> list[CallableType]:
 # -- at a call -----------------------------------------------------------------
 
 
-def local_moves_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Move]:
+def local_moves_of_call(
+    ctx: FunctionContext | MethodContext, callee: CalleeFacts, formals: list[FormalMarkers] | None
+) -> list[Move]:
     """The moves of a call into its callee (``Owned`` formals that stay in
-    this thread); what crosses into another thread is ``crossings``' part."""
-    formals = formal_markers(ctx, callee)
+    this thread); what crosses into another thread is ``crossings``' part.
+    ``formals``: see ``formal_markers``."""
     if formals is None:
         return []
     moves: list[Move] = []
@@ -340,24 +355,7 @@ class Role(Enum):
 FormalMarkers = tuple[frozenset[Marker], Role]
 
 
-_last_formals: tuple[object, object, list[FormalMarkers] | None] = (None, None, None)
-
-
 def formal_markers(
-    ctx: FunctionContext | MethodContext, callee: CalleeFacts
-) -> list[FormalMarkers] | None:
-    """The markers of each formal of the signature mypy matched at this call
-    (remembered for the call in hand: every check of the call asks)."""
-    global _last_formals
-    context, known, formals = _last_formals
-    if context is ctx.context and known is callee:
-        return formals
-    formals = _formal_markers(ctx, callee)
-    _last_formals = (ctx.context, callee, formals)
-    return formals
-
-
-def _formal_markers(
     ctx: FunctionContext | MethodContext, callee: CalleeFacts
 ) -> list[FormalMarkers] | None:
     """The markers of each formal of the signature mypy matched at this call.

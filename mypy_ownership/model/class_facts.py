@@ -44,7 +44,6 @@ from mypy.nodes import (
     FuncDef,
     IfStmt,
     IndexExpr,
-    IntExpr,
     ListExpr,
     MatchStmt,
     MemberExpr,
@@ -53,7 +52,6 @@ from mypy.nodes import (
     OperatorAssignmentStmt,
     OverloadedFuncDef,
     StarExpr,
-    StrExpr,
     TryStmt,
     TupleExpr,
     WhileStmt,
@@ -64,61 +62,68 @@ from mypy.server.subexpr import get_subexpressions
 from mypy.types import CallableType, UnboundType
 
 from mypy_ownership.analysis.checkpoint import add_checkpoint
+from mypy_ownership.analysis.made_with import agree, constant_keywords, is_none_literal, maker_of
 from mypy_ownership.markers import Marker
+from mypy_ownership.model.runtime import OPT_IN_DECORATORS
 
 from mypy_ownership.analysis.paths import place_of
 
 METADATA_KEY = "mypy_ownership"
 
 
-def record_class_facts(ctx: ClassDefContext) -> None:
-    if getattr(ctx.api, "is_stub_file", False):
-        return  # stubs have no bodies to learn from (overlays speak for them)
-    funcs = [
-        func
-        for func in map(_method, _class_level(ctx.cls.defs.body))
-        if func is not None and not func.is_static and not func.is_class and func.arguments
-    ]
-    bodies, made_with = _bodies_facts(ctx, funcs)
-    methods: dict[str, dict[str, Any]] = {}
-    for func, facts in zip(funcs, bodies):
-        # Names resolve only as the analysis goes on: looked up every pass.
-        declared = _declared_self_marker(ctx, func)
-        recorded = {**facts, "declared": declared} if declared is not None else facts
-        if recorded:
-            methods[func.name] = recorded
-    # Only what differs from the defaults is kept: the metadata goes into
-    # every cache file, and most methods neither write nor call on self.
-    recorded_class: dict[str, Any] = {opt_in: True for opt_in in _opt_ins(ctx)}
-    if methods:
-        recorded_class["methods"] = methods
-    if made_with:
-        recorded_class["made_with"] = made_with
-    ctx.cls.info.metadata[METADATA_KEY] = recorded_class
+class ClassFactsRecorder:
+    """Records the facts of each class mypy analyses (the class hook).
 
+    mypy analyses a class again on every deferred pass over its module (the
+    same ClassDef, the same bodies): what the bodies say is kept for the
+    module being analysed, and only for it, keyed by the class."""
 
-# mypy analyses a class again on every deferred pass over its module (the
-# same ClassDef, the same bodies): what the bodies say is kept for the
-# module being analysed, and only for it.
-_passes: tuple[str | None, dict[int, tuple[ClassDef, list[dict[str, Any]], dict[str, Any]]]] = (None, {})
+    __slots__ = ("_module", "_bodies")
 
+    def __init__(self) -> None:
+        self._module: str | None = None
+        self._bodies: dict[int, tuple[ClassDef, list[dict[str, Any]], dict[str, Any]]] = {}
 
-def _bodies_facts(
-    ctx: ClassDefContext, funcs: list[FuncDef]
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    global _passes
-    module = getattr(ctx.api, "cur_mod_id", None)
-    if _passes[0] != module:
-        _passes = (module, {})
-    kept = _passes[1].get(id(ctx.cls))
-    if kept is not None and kept[0] is ctx.cls and len(kept[1]) == len(funcs):
-        return kept[1], kept[2]
-    made: _Assignments = {}
-    bodies = [_method_facts(func, made) for func in funcs]
-    resolved = {name: _agreed_keywords(name, made, frozenset()) for name in made}
-    kept_made_with = {name: kw for name, kw in resolved.items() if kw}
-    _passes[1][id(ctx.cls)] = (ctx.cls, bodies, kept_made_with)
-    return bodies, kept_made_with
+    def record(self, ctx: ClassDefContext) -> None:
+        if getattr(ctx.api, "is_stub_file", False):
+            return  # stubs have no bodies to learn from (overlays speak for them)
+        funcs = [
+            func
+            for func in map(_method, _class_level(ctx.cls.defs.body))
+            if func is not None and not func.is_static and not func.is_class and func.arguments
+        ]
+        bodies, made_with = self._bodies_facts(ctx, funcs)
+        methods: dict[str, dict[str, Any]] = {}
+        for func, facts in zip(funcs, bodies):
+            # Names resolve only as the analysis goes on: looked up every pass.
+            declared = _take_self_marker(ctx, func)
+            recorded = {**facts, "declared": declared} if declared is not None else facts
+            if recorded:
+                methods[func.name] = recorded
+        # Only what differs from the defaults is kept: the metadata goes into
+        # every cache file, and most methods neither write nor call on self.
+        recorded_class: dict[str, Any] = {opt_in: True for opt_in in _opt_ins(ctx)}
+        if methods:
+            recorded_class["methods"] = methods
+        if made_with:
+            recorded_class["made_with"] = made_with
+        ctx.cls.info.metadata[METADATA_KEY] = recorded_class
+
+    def _bodies_facts(
+        self, ctx: ClassDefContext, funcs: list[FuncDef]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        module = getattr(ctx.api, "cur_mod_id", None)
+        if self._module != module:
+            self._module, self._bodies = module, {}
+        kept = self._bodies.get(id(ctx.cls))
+        if kept is not None and kept[0] is ctx.cls and len(kept[1]) == len(funcs):
+            return kept[1], kept[2]
+        made: _Assignments = {}
+        bodies = [_method_facts(func, made) for func in funcs]
+        resolved = {name: _agreed_keywords(name, made, frozenset()) for name in made}
+        kept_made_with = {name: kw for name, kw in resolved.items() if kw}
+        self._bodies[id(ctx.cls)] = (ctx.cls, bodies, kept_made_with)
+        return bodies, kept_made_with
 
 
 def class_traits(info: Any) -> dict[str, Any]:
@@ -131,9 +136,6 @@ def is_source_class(info: Any) -> bool:
     return METADATA_KEY in info.metadata
 
 
-_OPT_INS = {"fearless.markers.unsafe_send": "unsafe_send", "fearless.markers.unsafe_sync": "unsafe_sync"}
-
-
 def _opt_ins(ctx: ClassDefContext) -> list[str]:
     """``@unsafe_send`` / ``@unsafe_sync`` on the class (resolved by name:
     the decorators are not analysed yet when the MRO hook runs)."""
@@ -143,8 +145,8 @@ def _opt_ins(ctx: ClassDefContext) -> list[str]:
         if dotted is None:
             continue
         sym = ctx.api.lookup_qualified(dotted, decorator, suppress_errors=True)
-        if sym is not None and sym.fullname in _OPT_INS:
-            found.append(_OPT_INS[sym.fullname])
+        if sym is not None and sym.fullname in OPT_IN_DECORATORS:
+            found.append(OPT_IN_DECORATORS[sym.fullname])
     return found
 
 
@@ -157,13 +159,15 @@ def _dotted(e: Expression) -> str | None:
     return None
 
 
-def _declared_self_marker(ctx: ClassDefContext, func: FuncDef) -> str | None:
-    """``self: Borrowed[Self]`` / ``self: MutBorrowed[Self]``: "shared" or
+def _take_self_marker(ctx: ClassDefContext, func: FuncDef) -> str | None:
+    """Takes a borrow marker off ``self``'s annotation, and says what it was:
+    ``self: Borrowed[Self]`` / ``self: MutBorrowed[Self]``: "shared" or
     "exclusive", else None.
 
-    mypy rejects an explicit ``self`` annotation next to ``Self`` unless it
-    is ``Self`` itself, so the marker is taken off here, before mypy looks,
-    and kept in the class's facts; the method still gets its checkpoint.
+    This changes the method: mypy rejects an explicit ``self`` annotation
+    next to ``Self`` unless it is ``Self`` itself, so the marker is taken off
+    the signature here, before mypy looks, and kept in the class's facts;
+    the method gets its checkpoint (see ``analysis.checkpoint``) here too.
     """
     sig = func.type
     if not isinstance(sig, CallableType) or not sig.arg_types:
@@ -345,52 +349,3 @@ def _agreed_keywords(attribute: str, made: _Assignments, asking: frozenset[str])
             keywords = {**(_agreed_keywords(via, made, asking | {attribute}) or {}), **keywords}
         agreed = agree(agreed, keywords)
     return agreed
-
-
-def agree(agreed: dict[str, Any] | None, keywords: dict[str, Any]) -> dict[str, Any]:
-    """The keywords that one more assignment's call passes the same as every
-    call before it (``agreed``; None before the first)."""
-    if agreed is None:
-        return keywords
-    return {k: v for k, v in agreed.items() if keywords.get(k, _NO) == v}
-
-
-_NO = object()
-
-
-def maker_of(e: Expression) -> Expression | None:
-    """The object whose method call made ``e`` (``conn`` in
-    ``conn.cursor()``), if ``e`` is such a call."""
-    if isinstance(e, CallExpr) and isinstance(e.callee, MemberExpr):
-        return e.callee.expr
-    return None
-
-
-def constant_keywords(e: Expression) -> dict[str, Any] | None:
-    """The keyword arguments of a call that are constants (True, 0, "x", None)."""
-    if not isinstance(e, CallExpr):
-        return None
-    out: dict[str, Any] = {}
-    for name, kind, arg in zip(e.arg_names, e.arg_kinds, e.args):
-        if name is None:
-            continue
-        value = constant_value(arg)
-        if value is not _NO:
-            out[name] = value
-    return out
-
-
-def constant_value(e: Expression) -> Any:
-    """The value of a literal constant expression, or a private sentinel."""
-    if isinstance(e, NameExpr) and f"builtins.{e.name}" in _NAMED_CONSTANTS:
-        return _NAMED_CONSTANTS[f"builtins.{e.name}"]  # not resolved yet here
-    if isinstance(e, (IntExpr, StrExpr)):
-        return e.value
-    return _NO
-
-
-def is_none_literal(e: Expression) -> bool:
-    return isinstance(e, NameExpr) and e.name == "None"
-
-
-_NAMED_CONSTANTS = {"builtins.True": True, "builtins.False": False, "builtins.None": None}

@@ -43,7 +43,7 @@ from mypy.plugin import FunctionContext, MethodContext
 from mypy.types import Instance, Type, get_proper_type
 
 from mypy_ownership.model.class_facts import is_source_class
-from mypy_ownership.model.callee import CalleeFacts, Role, formal_markers, item_type_of, packed_items
+from mypy_ownership.model.callee import CalleeFacts, FormalMarkers, Role, item_type_of, packed_items
 from mypy_ownership.analysis.flow import UseKey
 from mypy_ownership.markers import Marker
 from mypy_ownership.analysis.syntax import closure_references, expression_children, function_of, statement_children
@@ -109,25 +109,11 @@ class Crossing:
         return f"Crossing({self.site!r}, {self.typ!r}, role={self.role!r}, var={self.var!r}, how={self.how!r})"
 
 
-_last: tuple[object, object, list[Crossing]] = (None, None, [])
-
-
-def crossings_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Crossing]:
-    """What crosses at this call (remembered for the hook call in hand: the
-    boundary check and the move check both ask; a call mypy checks again
-    gets a new context, with its types of then)."""
-    global _last
-    hook_ctx, known, crossings = _last
-    if hook_ctx is ctx and known is callee:
-        return crossings
-    crossings = _crossings_of_call(ctx, callee)
-    _last = (ctx, callee, crossings)
-    return crossings
-
-
-def _crossings_of_call(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> list[Crossing]:
+def crossings_of_call(
+    ctx: FunctionContext | MethodContext, callee: CalleeFacts, formals: list[FormalMarkers] | None
+) -> list[Crossing]:
+    """What crosses at this call.  ``formals``: see ``callee.formal_markers``."""
     out: list[Crossing] = _receiver_sent(ctx, callee)
-    formals = formal_markers(ctx, callee)
     if formals is None:
         return out
     seen: set[int] = set()

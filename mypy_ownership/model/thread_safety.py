@@ -48,9 +48,12 @@ from mypy.types import (
     get_proper_type,
 )
 
+from mypy_ownership import diagnostics
+from mypy_ownership.analysis.copyable import is_copy
+from mypy_ownership.markers import Marker
+from mypy_ownership.model import runtime
 from mypy_ownership.model.class_facts import class_traits, is_source_class
 from mypy_ownership.overlays.entries import OverlayClass, Overlays
-from mypy_ownership.analysis.copyable import is_copy
 
 
 class Trait(Enum):
@@ -120,44 +123,18 @@ class Problem:
         return Problem(trait, self.steps, self.culprit, self.root, self.reason, self.help)
 
 
-# -- the runtime's generic rules (std::sync) ---------------------------------
+# -- the runtime's generic rules (std::sync), from its catalogue -------------
 
 _BOTH = frozenset({Trait.SEND, Trait.SYNC})
 _SEND = frozenset({Trait.SEND})
 
-# class -> (what the type arguments need for the class to be Send, ... Sync);
-# None: the class is never that.
-_RUNTIME_RULES: dict[str, tuple[frozenset[Trait] | None, frozenset[Trait] | None]] = {
-    "fearless.arc.Arc": (_BOTH, _BOTH),
-    "fearless.mutex.Mutex": (_SEND, _SEND),
-    "fearless.mutex.RwLock": (_SEND, _BOTH),
-    "fearless.channel.Sender": (_SEND, _SEND),
-    "fearless.channel.Receiver": (_SEND, None),
-    "fearless.thread.JoinHandle": (_SEND, _SEND),
-    "fearless.thread.Scope": (frozenset(), frozenset()),
-}
 
-_THREAD_BOUND_RUNTIME = {
-    "fearless.arc.Rc": (
-        "its reference count is not atomic",
-        'use "Arc" instead of "Rc" to share a value between threads',
-    ),
-    "fearless.mutex.MutexGuard": (
-        "a lock is released by the thread that took it",
-        "take the lock inside the thread that uses the data",
-    ),
-    "fearless.mutex.RwLockReadGuard": (
-        "a lock is released by the thread that took it",
-        "take the lock inside the thread that uses the data",
-    ),
-    "fearless.mutex.RwLockWriteGuard": (
-        "a lock is released by the thread that took it",
-        "take the lock inside the thread that uses the data",
-    ),
-}
+def _traits(markers: frozenset[Marker] | None) -> frozenset[Trait] | None:
+    return None if markers is None else frozenset(Trait(marker.value) for marker in markers)
 
-NOT_SEND_BASE = "fearless.markers.NotSend"
-NOT_SYNC_BASE = "fearless.markers.NotSync"
+
+# class -> (what the type arguments need for the class to be Send, ... Sync)
+_RUNTIME_RULES = {name: (_traits(send), _traits(sync)) for name, (send, sync) in runtime.SEND_SYNC_RULES.items()}
 
 # Builtin containers whose items anybody holding them may change.
 _MUTABLE_CONTAINERS = frozenset(
@@ -251,7 +228,7 @@ class ThreadSafety:
             return self._first(((None, item) for item in t.items), t, trait, seen)
         if isinstance(t, TypedDictType):
             if trait is Trait.SYNC:
-                return Problem(trait, (), t, Root.MUTABLE, None, _MUTABLE_HELP)
+                return Problem(trait, (), t, Root.MUTABLE, None, diagnostics.MUTABLE_HELP)
             return self._first(((None, v) for v in t.items.values()), t, trait, seen)
         if isinstance(t, Instance):
             return self._instance(t, trait, seen)
@@ -281,7 +258,7 @@ class ThreadSafety:
     def _derive(self, t: Instance, trait: Trait, seen: frozenset[str]) -> Problem | None:
         info = t.type
         name = info.fullname
-        bound = _THREAD_BOUND_RUNTIME.get(name)
+        bound = runtime.THREAD_BOUND.get(name)
         if bound is not None:
             return Problem(trait, (), t, Root.THREAD_BOUND, *bound)
         opted_out = self._opted_out(info, t, trait)
@@ -307,7 +284,7 @@ class ThreadSafety:
         """A generic whose safety is its type arguments' (``needs``: what each
         argument must be; None: the class is never ``trait``)."""
         if needs is None:
-            return Problem(trait, (), t, Root.MUTABLE, None, _MUTABLE_HELP)
+            return Problem(trait, (), t, Root.MUTABLE, None, diagnostics.MUTABLE_HELP)
         for need in sorted(needs, key=lambda n: n.value):
             found = self._first(((None, arg) for arg in t.args), t, need, seen)
             if found is not None:
@@ -320,17 +297,17 @@ class ThreadSafety:
         """A ``NotSend``/``NotSync`` base, or a base the overlays declare
         thread-bound (``NotSend`` implies not ``Sync``)."""
         for base in info.mro:
-            if base.fullname == NOT_SEND_BASE:
+            if base.fullname == runtime.NOT_SEND_BASE:
                 return Problem(
                     trait, (), t, Root.THREAD_BOUND,
                     f'"{_declaring(info, base)}" derives from "NotSend"',
-                    "create the value in the thread that uses it",
+                    diagnostics.NOT_SEND_HELP,
                 )
-            if trait is Trait.SYNC and base.fullname == NOT_SYNC_BASE:
+            if trait is Trait.SYNC and base.fullname == runtime.NOT_SYNC_BASE:
                 return Problem(
                     trait, (), t, Root.NOT_SHAREABLE,
                     f'"{_declaring(info, base)}" derives from "NotSync"',
-                    'give each thread its own, or put it in a "Mutex"',
+                    diagnostics.NOT_SYNC_HELP,
                 )
             entry = self._overlays.class_of(base.fullname)
             if entry is not None and entry.thread_bound:
@@ -351,7 +328,7 @@ class ThreadSafety:
         if trait is Trait.SYNC:
             mutable = _is_mutable_container(t.type)
             return Problem(
-                trait, (), t, Root.MUTABLE if mutable else Root.NOT_DECLARED, None, _MUTABLE_HELP
+                trait, (), t, Root.MUTABLE if mutable else Root.NOT_DECLARED, None, diagnostics.MUTABLE_HELP
             )
         return self._by_arguments(t, _SEND, trait, seen)
 
@@ -382,19 +359,12 @@ class ThreadSafety:
                     continue
                 if trait is Trait.SYNC and not (frozen or node.is_final or node.is_property):
                     return _through(
-                        Step(t, name, part), Problem(trait, (), t, Root.REASSIGNABLE, None, _FROZEN_HELP)
+                        Step(t, name, part), Problem(trait, (), t, Root.REASSIGNABLE, None, diagnostics.FROZEN_HELP)
                     )
                 found = self._check(part, trait, seen)
                 if found is not None:
                     return _through(Step(t, name, part), found)
         return None
-
-
-_MUTABLE_HELP = 'put it in a "Mutex" to share it ("Arc(Mutex(...))"), or share an immutable copy'
-_FROZEN_HELP = (
-    'make the class frozen ("@dataclass(frozen=True)") or its attributes "Final",'
-    ' or put it in a "Mutex" to share it'
-)
 
 
 def _is_mutable_container(info: TypeInfo) -> bool:

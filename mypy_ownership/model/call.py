@@ -1,0 +1,79 @@
+"""The call in hand: one object per call mypy checks, built by ``dispatch``
+and handed to every check, with what the checks ask of it computed once.
+
+mypy calls the plugin once per call it checks (again when it checks the
+body again), with a context that holds the arguments and their types.
+Every check of a call needs the formals mypy matched (``formals``) and most
+need what crosses into another thread (``crossings``): they are worked out
+on first use and kept here, for this call only.
+"""
+
+from __future__ import annotations
+
+from mypy.checker import TypeChecker
+from mypy.nodes import Context, FuncItem, Node
+from mypy.plugin import FunctionContext, MethodContext
+
+from mypy_ownership.analysis.made_with import made_with
+from mypy_ownership.model.callee import CalleeFacts, FormalMarkers, Move, formal_markers, local_moves_of_call
+from mypy_ownership.model.crossings import Crossing, crossings_of_call
+from mypy_ownership.model.thread_safety import ThreadSafety
+
+_UNSET: list[FormalMarkers] = []
+
+
+class Call:
+    """A call of a callee the plugin has facts for."""
+
+    __slots__ = ("ctx", "callee", "_formals", "_crossings")
+
+    ctx: FunctionContext | MethodContext
+    callee: CalleeFacts
+
+    def __init__(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> None:
+        self.ctx = ctx
+        self.callee = callee
+        self._formals: list[FormalMarkers] | None = _UNSET
+        self._crossings: list[Crossing] | None = None
+
+    def __repr__(self) -> str:
+        return f"Call({self.callee!r}, line={self.ctx.context.line})"
+
+    @property
+    def api(self) -> TypeChecker:
+        api = self.ctx.api
+        assert isinstance(api, TypeChecker)
+        return api
+
+    @property
+    def context(self) -> Context:
+        return self.ctx.context
+
+    @property
+    def formals(self) -> list[FormalMarkers] | None:
+        """The markers and role of each formal of the signature mypy matched
+        (None: no signature of the callee lines up with the call)."""
+        if self._formals is _UNSET:
+            self._formals = formal_markers(self.ctx, self.callee)
+        return self._formals
+
+    @property
+    def crossings(self) -> list[Crossing]:
+        """What goes into another thread at this call."""
+        if self._crossings is None:
+            self._crossings = crossings_of_call(self.ctx, self.callee, self.formals)
+        return self._crossings
+
+    def local_moves(self) -> list[Move]:
+        """What the call moves into its callee, in this thread."""
+        return local_moves_of_call(self.ctx, self.callee, self.formals)
+
+    def released(self, safety: ThreadSafety, crossing: Crossing) -> bool:
+        """Is the thread-bound local that crosses made so that it may cross
+        after all (``check_same_thread=False``)?"""
+        if crossing.var is None:
+            return False
+        api = self.api
+        func = api.scope.current_function()
+        body: Node = func.body if isinstance(func, FuncItem) else api.tree
+        return safety.released(crossing.typ, made_with(body, crossing.var))
