@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import threading
 from threading import get_ident
-from types import TracebackType
 from typing import Generic, NoReturn, TypeVar
 
+from ._mixins import NoCopy, WithBlock
 from .errors import DeadGuardError, DeadlockError, PoisonError, ThreadBoundError, WouldBlock
 from .markers import NotSend, Owned, Send
 
@@ -47,21 +47,6 @@ T = TypeVar("T")
 _NEW, _HELD, _DEAD = 0, 1, 2
 
 
-class _NoCopy:
-    """Copying a lock or a guard would duplicate what must stay unique."""
-
-    __slots__ = ()
-
-    def __copy__(self) -> NoReturn:
-        raise TypeError(f"{type(self).__name__} cannot be copied")
-
-    def __deepcopy__(self, memo: object) -> NoReturn:
-        raise TypeError(f"{type(self).__name__} cannot be copied")
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError(f"{type(self).__name__} cannot be pickled")
-
-
 def _dead_guard(state: int, thread: int | None) -> NoReturn:
     if state == _NEW:
         raise DeadGuardError("the guard is not entered: use it as `with m.lock() as g:`")
@@ -70,7 +55,7 @@ def _dead_guard(state: int, thread: int | None) -> NoReturn:
     raise ThreadBoundError(f"the guard belongs to thread {thread}, not {get_ident()}")
 
 
-class Mutex(_NoCopy, Generic[T]):
+class Mutex(NoCopy, Generic[T]):
     """Mutual exclusion around one value, which it owns.
 
     ``Mutex(value)`` moves ``value`` in; afterwards it is reachable only
@@ -123,7 +108,7 @@ class Mutex(_NoCopy, Generic[T]):
         return f"<Mutex {state} at {id(self):#x}>"
 
 
-class MutexGuard(NotSend, _NoCopy, Generic[T]):
+class MutexGuard(NotSend, NoCopy, WithBlock, Generic[T]):
     """Access to a :class:`Mutex`'s value while its lock is held.
 
     Obtained from ``Mutex.lock()``/``try_lock()``/``PoisonError.into_inner()``
@@ -143,7 +128,7 @@ class MutexGuard(NotSend, _NoCopy, Generic[T]):
         self._state = _NEW
         self._thread: int | None = None
 
-    def __enter__(self) -> MutexGuard[T]:
+    def _enter(self) -> None:
         m = self._mutex
         me = get_ident()
         if self._blocking:
@@ -163,14 +148,8 @@ class MutexGuard(NotSend, _NoCopy, Generic[T]):
         m._owner = me
         self._thread = me
         self._state = _HELD
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None) -> None:
         if self._state != _HELD:
             return
         m = self._mutex
@@ -199,7 +178,7 @@ class MutexGuard(NotSend, _NoCopy, Generic[T]):
         return f"<MutexGuard {state} at {id(self):#x}>"
 
 
-class RwLock(_NoCopy, Generic[T]):
+class RwLock(NoCopy, Generic[T]):
     """A reader-writer lock that owns its value.
 
     :meth:`read` guards share the lock with other readers and give read-only
@@ -357,7 +336,7 @@ class RwLock(_NoCopy, Generic[T]):
         return f"<RwLock {state} at {id(self):#x}>"
 
 
-class _RwGuard(NotSend, _NoCopy, Generic[T]):
+class _RwGuard(NotSend, NoCopy, WithBlock, Generic[T]):
     __slots__ = ("_rw", "_blocking", "_ignore_poison", "_state", "_thread")
 
     def __init__(self, rw: RwLock[T], blocking: bool, ignore_poison: bool) -> None:
@@ -393,16 +372,10 @@ class RwLockReadGuard(_RwGuard[T]):
 
     __slots__ = ()
 
-    def __enter__(self) -> RwLockReadGuard[T]:
+    def _enter(self) -> None:
         self._rw._acquire_read(self)
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None) -> None:
         self._rw._release(self, False, False)
 
 
@@ -426,14 +399,8 @@ class RwLockWriteGuard(_RwGuard[T]):
         self._check()
         self._rw._value = new
 
-    def __enter__(self) -> RwLockWriteGuard[T]:
+    def _enter(self) -> None:
         self._rw._acquire_write(self)
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None) -> None:
         self._rw._release(self, True, exc_type is not None)
