@@ -42,6 +42,19 @@ class _Box(Generic[T]):
         self.lock = threading.Lock()
 
 
+def _release(handle: Arc[T] | Rc[T]) -> None:
+    """The end of ``handle``'s count (``drop`` and finalizers, in any
+    thread): the strong count shrinks by one, once.  Idempotent."""
+    box = getattr(handle, "_box", None)
+    if box is None:  # __init__ never ran
+        return
+    with box.lock:
+        if not handle._alive:
+            return
+        handle._alive = False
+        box.count -= 1
+
+
 class Arc(CopyIsClone, Generic[T]):
     """Atomically reference-counted shared ownership (Rust's ``Arc<T>``).
 
@@ -93,14 +106,7 @@ class Arc(CopyIsClone, Generic[T]):
         """Give up this handle now (Rust: ``drop(arc)``) instead of waiting
         for garbage collection.  Idempotent.  Later ``value``/``clone`` on
         this handle raise :class:`ClosedError`."""
-        box = getattr(self, "_box", None)
-        if box is None:  # __init__ never ran
-            return
-        with box.lock:
-            if not self._alive:
-                return
-            self._alive = False
-            box.count -= 1
+        _release(self)
 
     def __del__(self) -> None:
         self.drop()
@@ -166,20 +172,10 @@ class Rc(NotSend, CopyIsClone, Generic[T]):
         :class:`ThreadBoundError` from another thread."""
         if self._thread != get_ident():
             raise ThreadBoundError(f"Rc belongs to thread {self._thread}, used from {get_ident()}")
-        self._release()
-
-    def _release(self) -> None:
-        box = getattr(self, "_box", None)
-        if box is None:
-            return
-        with box.lock:
-            if not self._alive:
-                return
-            self._alive = False
-            box.count -= 1
+        _release(self)
 
     def __del__(self) -> None:
-        self._release()  # from any thread: the GC runs wherever it is triggered
+        _release(self)  # from any thread: the GC runs wherever it is triggered
 
     def __repr__(self) -> str:
         return f"<Rc at {id(self):#x}>"
