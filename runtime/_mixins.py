@@ -86,9 +86,9 @@ class NoCopy(Unpicklable):
 class WithBlock:
     """A context manager that is its own target: ``with x as y:`` binds ``x``.
 
-    ``__enter__`` runs :meth:`_enter`, ``__exit__`` runs :meth:`_exit`; an
-    exception either raises propagates.  ``__exit__`` never suppresses the
-    block's exception (it returns None)."""
+    ``__enter__`` runs :meth:`_enter`, ``__exit__`` runs :meth:`_exit`; what
+    either hook raises propagates.  ``__exit__`` never suppresses the block's
+    exception (it returns None)."""
 
     __slots__ = ()
 
