@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import threading
 from threading import get_ident
-from typing import Generic, NoReturn, TypeVar
+from typing import Generic, TypeVar
 
+from ._mixins import CopyIsClone
 from .errors import ClosedError, ThreadBoundError
 from .markers import NotSend, Owned, Send, Sync
 
@@ -41,7 +42,20 @@ class _Box(Generic[T]):
         self.lock = threading.Lock()
 
 
-class Arc(Generic[T]):
+def _release(handle: Arc[T] | Rc[T]) -> None:
+    """The end of ``handle``'s count (``drop`` and finalizers, in any
+    thread): the strong count shrinks by one, once.  Idempotent."""
+    box = getattr(handle, "_box", None)
+    if box is None:  # __init__ never ran
+        return
+    with box.lock:
+        if not handle._alive:
+            return
+        handle._alive = False
+        box.count -= 1
+
+
+class Arc(CopyIsClone, Generic[T]):
     """Atomically reference-counted shared ownership (Rust's ``Arc<T>``).
 
     ``Arc(value)`` moves ``value`` in.  Handles can be cloned, sent and
@@ -51,6 +65,7 @@ class Arc(Generic[T]):
     """
 
     __slots__ = ("_box", "_alive", "__weakref__")
+    _noun = "an Arc"
 
     def __init__(self, value: Owned[Sync[Send[T]]]) -> None:
         self._box = _Box(value)
@@ -91,32 +106,16 @@ class Arc(Generic[T]):
         """Give up this handle now (Rust: ``drop(arc)``) instead of waiting
         for garbage collection.  Idempotent.  Later ``value``/``clone`` on
         this handle raise :class:`ClosedError`."""
-        box = getattr(self, "_box", None)
-        if box is None:  # __init__ never ran
-            return
-        with box.lock:
-            if not self._alive:
-                return
-            self._alive = False
-            box.count -= 1
+        _release(self)
 
     def __del__(self) -> None:
         self.drop()
-
-    def __copy__(self) -> Arc[T]:
-        return self.clone()
-
-    def __deepcopy__(self, memo: object) -> Arc[T]:
-        return self.clone()  # shared ownership: a deep copy shares too
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("an Arc cannot be pickled")
 
     def __repr__(self) -> str:
         return f"<Arc strong_count={self._box.count} at {id(self):#x}>"
 
 
-class Rc(NotSend, Generic[T]):
+class Rc(NotSend, CopyIsClone, Generic[T]):
     """Reference-counted shared ownership bound to one thread (Rust's
     ``Rc<T>``, which is neither ``Send`` nor ``Sync``).
 
@@ -127,6 +126,7 @@ class Rc(NotSend, Generic[T]):
     """
 
     __slots__ = ("_box", "_alive", "_thread", "__weakref__")
+    _noun = "an Rc"
 
     def __init__(self, value: Owned[T]) -> None:
         self._box = _Box(value)
@@ -172,29 +172,10 @@ class Rc(NotSend, Generic[T]):
         :class:`ThreadBoundError` from another thread."""
         if self._thread != get_ident():
             raise ThreadBoundError(f"Rc belongs to thread {self._thread}, used from {get_ident()}")
-        self._release()
-
-    def _release(self) -> None:
-        box = getattr(self, "_box", None)
-        if box is None:
-            return
-        with box.lock:
-            if not self._alive:
-                return
-            self._alive = False
-            box.count -= 1
+        _release(self)
 
     def __del__(self) -> None:
-        self._release()  # from any thread: the GC runs wherever it is triggered
-
-    def __copy__(self) -> Rc[T]:
-        return self.clone()
-
-    def __deepcopy__(self, memo: object) -> Rc[T]:
-        return self.clone()
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("an Rc cannot be pickled")
+        _release(self)  # from any thread: the GC runs wherever it is triggered
 
     def __repr__(self) -> str:
         return f"<Rc at {id(self):#x}>"

@@ -35,9 +35,9 @@ from _thread import LockType as _LockType  # the type of threading.Lock()
 from collections import deque
 from collections.abc import Iterator
 from time import monotonic
-from types import TracebackType
-from typing import Generic, NoReturn, TypeVar
+from typing import Generic, TypeVar
 
+from ._mixins import Closing, CopyIsClone, NoCopy
 from .errors import ClosedError, Empty, Full, RecvError, RecvTimeout, SendError
 from .markers import NotSync, Owned, Send
 
@@ -150,7 +150,7 @@ def _park(chan: _Chan[T], queue: _WaitQueue, waiter: _LockType, deadline: float 
     return notified
 
 
-class Sender(Generic[T]):
+class Sender(CopyIsClone, Closing, Generic[T]):
     """The sending end of a channel.  Clone it to get more senders.
 
     A Sender may be moved to another thread and shared between threads
@@ -160,6 +160,7 @@ class Sender(Generic[T]):
     """
 
     __slots__ = ("_chan", "_closed", "__weakref__")
+    _noun = "a Sender"
 
     def __init__(self, _chan: _Chan[T]) -> None:
         # Not public: Senders come from channel()/sync_channel()/clone(), which
@@ -275,35 +276,11 @@ class Sender(Generic[T]):
         """Whether :meth:`close` was called on this Sender."""
         return self._closed
 
-    def __del__(self) -> None:
-        self.close()
-
-    def __enter__(self) -> Sender[T]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __copy__(self) -> Sender[T]:
-        # A plain copy would share the channel without being counted.
-        return self.clone()
-
-    def __deepcopy__(self, memo: object) -> Sender[T]:
-        return self.clone()
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a Sender cannot be pickled")
-
     def __repr__(self) -> str:
         return f"<Sender{' closed' if self._closed else ''} at {id(self):#x}>"
 
 
-class Receiver(NotSync, Generic[T]):
+class Receiver(NotSync, NoCopy, Closing, Generic[T]):
     """The receiving end of a channel.  There is exactly one per channel: it
     cannot be cloned.  It may be moved to another thread; it should be used
     by one thread at a time (Rust: ``Send`` but not ``Sync``; at run time its
@@ -315,6 +292,8 @@ class Receiver(NotSync, Generic[T]):
     """
 
     __slots__ = ("_chan", "_closed", "__weakref__")
+    _noun = "a Receiver"
+    _unique_because = "a channel has one receiver"
 
     def __init__(self, _chan: _Chan[T]) -> None:
         self._chan = _chan
@@ -413,29 +392,6 @@ class Receiver(NotSync, Generic[T]):
     def closed(self) -> bool:
         """Whether :meth:`close` was called on this Receiver."""
         return self._closed
-
-    def __del__(self) -> None:
-        self.close()
-
-    def __enter__(self) -> Receiver[T]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __copy__(self) -> NoReturn:
-        raise TypeError("a Receiver cannot be copied: a channel has one receiver")
-
-    def __deepcopy__(self, memo: object) -> NoReturn:
-        raise TypeError("a Receiver cannot be copied: a channel has one receiver")
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a Receiver cannot be pickled")
 
     def __repr__(self) -> str:
         return f"<Receiver{' closed' if self._closed else ''} at {id(self):#x}>"

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import threading
 from threading import get_ident
-from types import TracebackType
 from typing import Generic, NoReturn, TypeVar
 
+from ._mixins import NoCopy, WithBlock
 from .errors import DeadGuardError, DeadlockError, PoisonError, ThreadBoundError, WouldBlock
 from .markers import NotSend, Owned, Send
 
@@ -42,24 +42,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+L = TypeVar("L")
 
 # Guard states.
 _NEW, _HELD, _DEAD = 0, 1, 2
-
-
-class _NoCopy:
-    """Copying a lock or a guard would duplicate what must stay unique."""
-
-    __slots__ = ()
-
-    def __copy__(self) -> NoReturn:
-        raise TypeError(f"{type(self).__name__} cannot be copied")
-
-    def __deepcopy__(self, memo: object) -> NoReturn:
-        raise TypeError(f"{type(self).__name__} cannot be copied")
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError(f"{type(self).__name__} cannot be pickled")
 
 
 def _dead_guard(state: int, thread: int | None) -> NoReturn:
@@ -70,7 +56,32 @@ def _dead_guard(state: int, thread: int | None) -> NoReturn:
     raise ThreadBoundError(f"the guard belongs to thread {thread}, not {get_ident()}")
 
 
-class Mutex(_NoCopy, Generic[T]):
+class _Guard(NotSend, NoCopy, WithBlock, Generic[L]):
+    """What a guard of any lock ``L`` is: the lock, how it acquires it
+    (blocking or not, honouring the poison flag or not, as for
+    ``PoisonError.into_inner``) and its life cycle: new, held (entered, by
+    one thread), dead (its block ended)."""
+
+    __slots__ = ("_lock", "_blocking", "_ignore_poison", "_state", "_thread")
+
+    def __init__(self, lock: L, blocking: bool, ignore_poison: bool) -> None:
+        self._lock = lock
+        self._blocking = blocking
+        self._ignore_poison = ignore_poison
+        self._state = _NEW
+        self._thread: int | None = None
+
+    def _check(self) -> None:
+        """Raise unless this guard holds its lock for the calling thread."""
+        if self._state != _HELD or self._thread != get_ident():
+            _dead_guard(self._state, self._thread)
+
+    def __repr__(self) -> str:
+        state = ("new", "held", "dead")[self._state]
+        return f"<{type(self).__name__} {state} at {id(self):#x}>"
+
+
+class Mutex(NoCopy, Generic[T]):
     """Mutual exclusion around one value, which it owns.
 
     ``Mutex(value)`` moves ``value`` in; afterwards it is reachable only
@@ -123,7 +134,7 @@ class Mutex(_NoCopy, Generic[T]):
         return f"<Mutex {state} at {id(self):#x}>"
 
 
-class MutexGuard(NotSend, _NoCopy, Generic[T]):
+class MutexGuard(_Guard[Mutex[T]], Generic[T]):
     """Access to a :class:`Mutex`'s value while its lock is held.
 
     Obtained from ``Mutex.lock()``/``try_lock()``/``PoisonError.into_inner()``
@@ -134,17 +145,10 @@ class MutexGuard(NotSend, _NoCopy, Generic[T]):
     Entering it twice raises :class:`DeadGuardError`.
     """
 
-    __slots__ = ("_mutex", "_blocking", "_ignore_poison", "_state", "_thread")
+    __slots__ = ()
 
-    def __init__(self, mutex: Mutex[T], blocking: bool, ignore_poison: bool) -> None:
-        self._mutex = mutex
-        self._blocking = blocking
-        self._ignore_poison = ignore_poison
-        self._state = _NEW
-        self._thread: int | None = None
-
-    def __enter__(self) -> MutexGuard[T]:
-        m = self._mutex
+    def _enter(self) -> None:
+        m = self._lock
         me = get_ident()
         if self._blocking:
             if m._owner == me:
@@ -163,17 +167,11 @@ class MutexGuard(NotSend, _NoCopy, Generic[T]):
         m._owner = me
         self._thread = me
         self._state = _HELD
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None) -> None:
         if self._state != _HELD:
             return
-        m = self._mutex
+        m = self._lock
         self._state = _DEAD
         if exc_type is not None:
             m._poisoned = True  # the value may be half-updated
@@ -184,22 +182,16 @@ class MutexGuard(NotSend, _NoCopy, Generic[T]):
     def value(self) -> T:
         """The protected value.  Raises :class:`DeadGuardError` outside the
         ``with`` block, :class:`ThreadBoundError` from another thread."""
-        if self._state != _HELD or self._thread != get_ident():
-            _dead_guard(self._state, self._thread)
-        return self._mutex._value
+        self._check()
+        return self._lock._value
 
     @value.setter
     def value(self, new: T) -> None:
-        if self._state != _HELD or self._thread != get_ident():
-            _dead_guard(self._state, self._thread)
-        self._mutex._value = new
-
-    def __repr__(self) -> str:
-        state = ("new", "held", "dead")[self._state]
-        return f"<MutexGuard {state} at {id(self):#x}>"
+        self._check()
+        self._lock._value = new
 
 
-class RwLock(_NoCopy, Generic[T]):
+class RwLock(NoCopy, Generic[T]):
     """A reader-writer lock that owns its value.
 
     :meth:`read` guards share the lock with other readers and give read-only
@@ -357,30 +349,17 @@ class RwLock(_NoCopy, Generic[T]):
         return f"<RwLock {state} at {id(self):#x}>"
 
 
-class _RwGuard(NotSend, _NoCopy, Generic[T]):
-    __slots__ = ("_rw", "_blocking", "_ignore_poison", "_state", "_thread")
+class _RwGuard(_Guard[RwLock[T]], Generic[T]):
+    """What the two guards of an :class:`RwLock` share: reading its value."""
 
-    def __init__(self, rw: RwLock[T], blocking: bool, ignore_poison: bool) -> None:
-        self._rw = rw
-        self._blocking = blocking
-        self._ignore_poison = ignore_poison
-        self._state = _NEW
-        self._thread: int | None = None
-
-    def _check(self) -> None:
-        if self._state != _HELD or self._thread != get_ident():
-            _dead_guard(self._state, self._thread)
+    __slots__ = ()
 
     @property
     def value(self) -> T:
         """The protected value.  Raises :class:`DeadGuardError` outside the
         ``with`` block, :class:`ThreadBoundError` from another thread."""
         self._check()
-        return self._rw._value
-
-    def __repr__(self) -> str:
-        state = ("new", "held", "dead")[self._state]
-        return f"<{type(self).__name__} {state} at {id(self):#x}>"
+        return self._lock._value
 
 
 class RwLockReadGuard(_RwGuard[T]):
@@ -393,17 +372,11 @@ class RwLockReadGuard(_RwGuard[T]):
 
     __slots__ = ()
 
-    def __enter__(self) -> RwLockReadGuard[T]:
-        self._rw._acquire_read(self)
-        return self
+    def _enter(self) -> None:
+        self._lock._acquire_read(self)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._rw._release(self, False, False)
+    def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None) -> None:
+        self._lock._release(self, False, False)
 
 
 class RwLockWriteGuard(_RwGuard[T]):
@@ -419,21 +392,15 @@ class RwLockWriteGuard(_RwGuard[T]):
         :class:`DeadGuardError` outside the ``with`` block,
         :class:`ThreadBoundError` from another thread."""
         self._check()
-        return self._rw._value
+        return self._lock._value
 
     @value.setter
     def value(self, new: T) -> None:
         self._check()
-        self._rw._value = new
+        self._lock._value = new
 
-    def __enter__(self) -> RwLockWriteGuard[T]:
-        self._rw._acquire_write(self)
-        return self
+    def _enter(self) -> None:
+        self._lock._acquire_write(self)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._rw._release(self, True, exc_type is not None)
+    def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None) -> None:
+        self._lock._release(self, True, exc_type is not None)

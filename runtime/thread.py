@@ -27,6 +27,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
+from ._mixins import WithBlock
 from .errors import ClosedError, DeadlockError, JoinTimeout
 from .markers import Owned, Send
 
@@ -146,7 +147,7 @@ def spawn(fn: Owned[Send[Callable[P, R]]], /, *args: P.args, **kwargs: P.kwargs)
 _NEW, _OPEN, _CLOSED = 0, 1, 2
 
 
-class Scope:
+class Scope(WithBlock):
     """A fork-join scope: every thread spawned in it is joined when its
     ``with`` block ends.  Get one from :func:`scope`.
 
@@ -177,19 +178,13 @@ class Scope:
             self._handles.append(handle)
         return handle
 
-    def __enter__(self) -> Scope:
+    def _enter(self) -> None:
         with self._lock:
             if self._state != _NEW:
                 raise ClosedError("a scope can be entered once")
             self._state = _OPEN
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None) -> None:
         """Join every thread of the scope (blocks until all are finished),
         also when the block raised.  Then raise: if exactly one exception is
         pending in total (the block's, or one thread's that no ``join``
