@@ -303,8 +303,12 @@ def run_all(
 # --------------------------------------------------------------------------
 
 _CODE_SUFFIX = re.compile(r"  \[[a-z0-9-]+\]$")
-#: The review's columns; the first five after ``mode`` key a row.
-COLUMNS = ("package", "mode", "file", "line", "code", "message", "class", "reason", "notes")
+#: The review's columns.  Package, file, line, code and message key a row;
+#: ``cause`` names the general rule behind a RULE-ONLY or WRONG report (or
+#: the kind of hazard of a REAL one), so that the rows can be counted by it;
+#: ``reason`` is the one line read from the code; ``notes`` (the report's
+#: notes but the help, rewritten on every run) is there to read.
+COLUMNS = ("package", "mode", "file", "line", "code", "message", "class", "cause", "reason", "notes")
 
 
 @dataclass
@@ -482,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         package, file, line, code, message = key
         review[key] = {
             "package": package, "mode": report.mode, "file": file, "line": str(line), "code": code,
-            "message": message, "class": "UNREVIEWED", "reason": "", "notes": report.notes,
+            "message": message, "class": "UNREVIEWED", "cause": "", "reason": "", "notes": report.notes,
         }  # fmt: skip
     gone = [
         row
@@ -525,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = [r for r in reports["untyped-defs"] if r.key not in seen["default"]]
         c = Counter(review[r.key]["class"] for r in extra)
         print(f"only with --check-untyped-defs: {len(extra)} reports: " + ", ".join(f"{k} {c[k]}" for k in CLASSES))
+    print_causes(modes, reports, review)
     if gone:
         c = Counter(row["class"] for row in gone)
         print(f"\nhazards: {len(gone)} reviewed rows no longer reported (fixed?): " + ", ".join(f"{k} {c[k]}" for k in CLASSES if c[k]))
@@ -549,6 +554,27 @@ def main(argv: list[str] | None = None) -> int:
     for failure in filter(None, failures):
         print(f"hazards: !!! {failure}", file=sys.stderr)
     return 1 if any(failures) else 0
+
+
+def print_causes(modes: tuple[str, ...], reports: dict[str, list[Report]], review: dict[Key, dict[str, str]]) -> None:
+    """The reviewed reports by cause, most first: the rule fixes that would
+    remove the most noise.  A row may name several causes (``a+b``: either
+    fix removes it); it counts under each, and ``first`` counts it once,
+    under the first it names."""
+    for mode in modes:
+        rows = [review[r.key] for r in reports[mode] if review[r.key]["class"] != "UNREVIEWED"]
+        every: Counter[tuple[str, str]] = Counter()
+        first: Counter[tuple[str, str]] = Counter()
+        for row in rows:
+            causes = row["cause"].split("+") if row["cause"] else ["(none)"]
+            first[(row["class"], causes[0])] += 1
+            every.update((row["class"], c) for c in causes)
+        if not every:
+            continue
+        print(f"\ncauses, {mode} ({len(rows)} reviewed reports):")
+        print(f"  {'class':<11}{'cause':<40}{'first':>7}{'all':>6}")
+        for (cls, cause), n in sorted(every.items(), key=lambda kv: (CLASSES.index(kv[0][0]), -kv[1], kv[0][1])):
+            print(f"  {cls:<11}{cause:<40}{first[(cls, cause)]:>7}{n:>6}")
 
 
 def write_markdown(
