@@ -67,6 +67,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence, TypeVar
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -90,6 +91,8 @@ class Package:
     #: stub and never look at the code.
     drop_stubs: bool = False
 
+
+P = TypeVar("P", bound=Package)
 
 # fmt: off
 PACKAGES = (
@@ -934,6 +937,18 @@ def write_reports(
     return json_path
 
 
+def select_packages(parser: argparse.ArgumentParser, names: str | None, known: Sequence[P]) -> list[P]:
+    """The packages ``--packages`` names (comma-separated), in ``known``'s
+    order; all of them without it.  An unknown name is a usage error."""
+    if not names:
+        return list(known)
+    wanted = {w.strip().lower() for w in names.split(",") if w.strip()}
+    unknown = wanted - {p.name for p in known}
+    if unknown:
+        parser.error(f"unknown package(s) {', '.join(sorted(unknown))}; known: {', '.join(p.name for p in known)}")
+    return [p for p in known if p.name in wanted]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="real_code", description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -970,13 +985,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report is None:
         args.report = DEFAULT_INSTRUCTIONS_REPORT if args.instructions else DEFAULT_REPORT
 
-    packages = list(PACKAGES)
-    if args.packages:
-        wanted = {w.strip().lower() for w in args.packages.split(",") if w.strip()}
-        unknown = wanted - {p.name for p in PACKAGES}
-        if unknown:
-            parser.error(f"unknown package(s) {', '.join(sorted(unknown))}; known: {', '.join(p.name for p in PACKAGES)}")
-        packages = [p for p in PACKAGES if p.name in wanted]
+    packages = select_packages(parser, args.packages, PACKAGES)
     if args.list:
         for p in PACKAGES:
             print(f"{p.name:<13}{p.version:<9}{p.dist:<7}{' '.join(p.targets):<15}{p.threads}")
