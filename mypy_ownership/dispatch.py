@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from mypy.nodes import SymbolNode, TypeAlias, TypeInfo
 from mypy.plugin import (
@@ -231,14 +231,17 @@ class OwnershipPlugin(Plugin):
         return ctx.default_return_type
 
 
-class _HookTable(dict[str, Any]):
+H = TypeVar("H")
+
+
+class _HookTable(dict[str, H]):
     """Hooks by full name, computed on the first request for each."""
 
-    def __init__(self, compute: Callable[[str], Any]) -> None:
+    def __init__(self, compute: Callable[[str], H]) -> None:
         super().__init__()
         self._compute = compute
 
-    def __missing__(self, fullname: str) -> Any:
+    def __missing__(self, fullname: str) -> H:
         hook = self[fullname] = self._compute(fullname)
         return hook
 

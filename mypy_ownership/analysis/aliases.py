@@ -51,7 +51,7 @@ Alias = tuple[Borrow, Path]
 _NONE: frozenset[Alias] = frozenset()
 
 
-class AliasWalker(FlowWalker):
+class AliasWalker(FlowWalker[Alias]):
     def __init__(self, seeds: dict[Var, frozenset[Alias]], *, module_level: bool = False) -> None:
         super().__init__(module_level=module_level)
         self.state = dict(seeds)
@@ -67,7 +67,7 @@ class AliasWalker(FlowWalker):
         if found:
             self.aliases_at[key] = found | self.aliases_at.get(key, _NONE)
 
-    def bind(self, var: Var, kind: int, source: Source) -> None:
+    def bind(self, var: Var, kind: int | None, source: Source) -> None:
         if self.state is None:
             return
         found = self.aliases_of(source)

@@ -19,7 +19,8 @@ are not yet followed by another use or a rebinding.  Branches join by union;
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, NoReturn, TypeVar
 
 from mypy.nodes import (
     GDEF,
@@ -79,10 +80,13 @@ from mypy_ownership.analysis.syntax import (
 
 # A use is the NameExpr of the reference, or, for a reference to a local
 # closure (``worker`` in ``spawn(worker)``), the pair (reference, captured var).
-UseKey = Hashable
-State = dict[Var, frozenset[UseKey]]
+UseKey = NameExpr | tuple[Expression, Var]
+# What the state holds per variable: uses here, aliases or roots in subclasses.
+T = TypeVar("T")
+State = dict[Var, frozenset[T]]
 
-_NOTHING: frozenset[UseKey] = frozenset()
+# Empty, so a subset of any state's entries (NoReturn: no element type).
+_NOTHING: frozenset[NoReturn] = frozenset()
 # Loops converge in two rounds; the bound only guards against a bug.
 _MAX_LOOP_ROUNDS = 16
 
@@ -104,7 +108,7 @@ class UseGraph:
 
 def context_of(use: UseKey) -> Context:
     """Where to report a use: the name, or the closure reference."""
-    return use[0] if isinstance(use, tuple) else use  # type: ignore[no-any-return]
+    return use[0] if isinstance(use, tuple) else use
 
 
 def analyse_function(func: FuncItem) -> UseGraph:
@@ -140,16 +144,16 @@ class ItemOf:
 Source = Expression | ItemOf | None
 
 
-class _LoopFrame:
+class _LoopFrame(Generic[T]):
     __slots__ = ("breaks", "continues")
 
     def __init__(self) -> None:
-        self.breaks: list[State | None] = []
-        self.continues: list[State | None] = []
+        self.breaks: list[State[T] | None] = []
+        self.continues: list[State[T] | None] = []
 
 
-def _join(states: Iterable[State | None]) -> State | None:
-    result: State | None = None
+def _join(states: Iterable[State[T] | None]) -> State[T] | None:
+    result: State[T] | None = None
     for s in states:
         if s is None:
             continue
@@ -166,7 +170,7 @@ def _item_of(source: Source) -> Source:
     return ItemOf(source) if isinstance(source, Expression) else source
 
 
-def _copy(state: State | None) -> State | None:
+def _copy(state: State[T] | None) -> State[T] | None:
     return None if state is None else dict(state)
 
 
@@ -182,17 +186,17 @@ def _is_false_literal(e: Expression) -> bool:
     return isinstance(e, IntExpr) and e.value == 0
 
 
-class FlowWalker:
+class FlowWalker(Generic[T]):
     """The control flow of a body; subclasses say what a reference and a
-    binding do to the state."""
+    binding do to the state (which maps each variable to a set of ``T``)."""
 
     def __init__(self, *, module_level: bool) -> None:
         self.module_level = module_level
-        self.state: State | None = {}
-        self.loops: list[_LoopFrame] = []
+        self.state: State[T] | None = {}
+        self.loops: list[_LoopFrame[T]] = []
         # Open `try` statements: every use inside a guarded body is added to
         # these, so each holds the join of all the states the body passed.
-        self.collectors: list[State] = []
+        self.collectors: list[State[T]] = []
         self.nonlocal_names: set[str] = set()
         self.by_name: dict[str, Var] = {}
         # local closures -> the variables they capture, with their references
@@ -204,7 +208,7 @@ class FlowWalker:
         """A reference to ``var`` that reads it."""
         raise NotImplementedError
 
-    def bind(self, var: Var, kind: int, source: Source) -> None:
+    def bind(self, var: Var, kind: int | None, source: Source) -> None:
         """``var`` gets a new value, reached from ``source`` when known; or,
         with ``source`` None, none that the analysis can follow (``del``
         too)."""
@@ -220,7 +224,7 @@ class FlowWalker:
             mine = collector.get(var)
             collector[var] = now if mine is None else mine | now
 
-    def owns(self, var: Var, kind: int) -> bool:
+    def owns(self, var: Var, kind: int | None) -> bool:
         """Is ``var`` a variable of this body (not of an enclosing one)?"""
         if var.name in self.nonlocal_names:
             return False
@@ -239,7 +243,7 @@ class FlowWalker:
                 return  # the rest is unreachable: no use there counts
             self.statement(stmt)
 
-    def branch(self, block: Block | None, entry: State | None) -> State | None:
+    def branch(self, block: Block | None, entry: State[T] | None) -> State[T] | None:
         """Walk ``block`` from ``entry``; the state where it ends."""
         if block is not None and block.is_unreachable:
             return None
@@ -311,7 +315,7 @@ class FlowWalker:
         self.state = None
 
     def if_stmt(self, s: IfStmt) -> None:
-        exits: list[State | None] = []
+        exits: list[State[T] | None] = []
         for cond, body in zip(s.expr, s.body):
             self.expr(cond)
             after_cond = _copy(self.state)
@@ -337,7 +341,7 @@ class FlowWalker:
         target: Expression | None = None,
         source: Expression | None = None,
         forever: bool = False,
-    ) -> tuple[State | None, _LoopFrame]:
+    ) -> tuple[State[T] | None, _LoopFrame[T]]:
         """Walk a loop body until the state at its head stops growing.
 
         Every iteration starts by checking ``condition`` (a ``while``) and
@@ -346,8 +350,8 @@ class FlowWalker:
         with the states at its ``break``s."""
         entry = _copy(self.state)
         head = entry
-        frame = _LoopFrame()
-        exit_state: State | None = None
+        frame: _LoopFrame[T] = _LoopFrame()
+        exit_state: State[T] | None = None
         for _ in range(_MAX_LOOP_ROUNDS):
             frame = _LoopFrame()
             self.loops.append(frame)
@@ -365,7 +369,7 @@ class FlowWalker:
             head = new_head
         return exit_state, frame
 
-    def after_loop(self, exit_state: State | None, frame: _LoopFrame, else_body: Block | None) -> None:
+    def after_loop(self, exit_state: State[T] | None, frame: _LoopFrame[T], else_body: Block | None) -> None:
         self.state = exit_state
         if else_body is not None and self.state is not None:
             self.block(else_body)
@@ -373,8 +377,8 @@ class FlowWalker:
 
     def try_stmt(self, s: TryStmt) -> None:
         entry = _copy(self.state) or {}
-        to_handlers: State = dict(entry)
-        to_finally: State | None = dict(entry) if s.finally_body is not None else None
+        to_handlers: State[T] = dict(entry)
+        to_finally: State[T] | None = dict(entry) if s.finally_body is not None else None
         if to_finally is not None:
             self.collectors.append(to_finally)
         self.collectors.append(to_handlers)
@@ -382,7 +386,7 @@ class FlowWalker:
         self.collectors.pop()
         if s.else_body is not None and self.state is not None:
             self.block(s.else_body)
-        exits: list[State | None] = [self.state]
+        exits: list[State[T] | None] = [self.state]
         for typ, name, handler in zip(s.types, s.vars, s.handlers):
             self.state = dict(to_handlers)
             if typ is not None:
@@ -416,7 +420,7 @@ class FlowWalker:
     def match_stmt(self, s: MatchStmt) -> None:
         self.expr(s.subject)
         after_subject = _copy(self.state)
-        exits: list[State | None] = []
+        exits: list[State[T] | None] = []
         exhaustive = False
         for pattern, guard, body in zip(s.patterns, s.guards, s.bodies):
             self.state = _copy(after_subject)
@@ -566,7 +570,7 @@ class FlowWalker:
         # The first iterable is evaluated once, outside; everything else runs
         # once per item, so it is a loop.
         self.expr(g.sequences[0])
-        elements = [g.left_expr] if isinstance(g, GeneratorExpr) else [g.key, g.value]
+        elements = [g.left_expr] if isinstance(g, GeneratorExpr) else [g.value] if g.key is None else [g.key, g.value]
 
         def iteration() -> None:
             for i, (seq, index, conds) in enumerate(zip(g.sequences, g.indices, g.condlists)):
@@ -590,7 +594,7 @@ class FlowWalker:
         self.state = head
 
 
-class UseWalker(FlowWalker):
+class UseWalker(FlowWalker[UseKey]):
     """Which use of a variable can come right after which (see the module
     docstring): the state holds each variable's pending uses."""
 
@@ -610,14 +614,15 @@ class UseWalker(FlowWalker):
         state[var] = frozenset((key,))
         self.record(var)
 
-    def bind(self, var: Var, kind: int, source: Source) -> None:
+    def bind(self, var: Var, kind: int | None, source: Source) -> None:
         if self.owns(var, kind):
             self.graph.owned.add(var)
         if self.state is not None:
             self.state.pop(var, None)
 
 
-_STATEMENTS = {
+# Each handler takes the statement type it is filed under (hence Any).
+_STATEMENTS: dict[type[Statement], Callable[[FlowWalker[Any], Any], None]] = {
     ExpressionStmt: FlowWalker.expression_stmt,
     AssignmentStmt: FlowWalker.assignment,
     OperatorAssignmentStmt: FlowWalker.operator_assignment,

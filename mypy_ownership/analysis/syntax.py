@@ -125,7 +125,9 @@ def expression_children(e: Expression) -> list[Expression]:
         out = []
         for seq, index, conds in zip(e.sequences, e.indices, e.condlists):
             out += [seq, index, *conds]
-        return [*out, e.key, e.value]
+        if e.key is not None:  # None: ``{**d for ...}`` (Python 3.15)
+            out.append(e.key)
+        return [*out, e.value]
     if isinstance(e, TemplateStrExpr):
         out = []
         for item in e.items:
@@ -221,8 +223,8 @@ def _collect_names(node: Node, out: list[NameExpr]) -> None:
         for child in expression_children(node):
             _collect_names(child, out)
         return
-    for child in _statement_children(node):
-        _collect_names(child, out)
+    for sub in _statement_children(node):
+        _collect_names(sub, out)
 
 
 def _statement_children(node: Node) -> list[Node]:

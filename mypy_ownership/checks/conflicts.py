@@ -42,7 +42,7 @@ class Access:
         return f"Access({self.expr!r}, {self.kind!r})"
 
 
-class NameAliasWalker(FlowWalker):
+class NameAliasWalker(FlowWalker[Var]):
     """For every reference, the locals it may be an alias of (itself
     included), through plain assignments ``b = a``."""
 
@@ -54,7 +54,7 @@ class NameAliasWalker(FlowWalker):
         if self.state is not None and isinstance(key, NameExpr) and var in self.state:
             self.roots_at[key] = self.roots_at.get(key, frozenset()) | self.state[var]
 
-    def bind(self, var: Var, kind: int, source: Source) -> None:
+    def bind(self, var: Var, kind: int | None, source: Source) -> None:
         if self.state is None:
             return
         if isinstance(source, NameExpr) and isinstance(source.node, Var) and source.node is not var:

@@ -13,6 +13,8 @@ channel ends...) never conflict.  The block is examined once, at its first
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mypy.nodes import (
     AssignmentStmt,
     CallExpr,
@@ -157,9 +159,9 @@ class ScopedChecker:
             targets = [node.lvalue]
         elif isinstance(node, DelStmt):
             targets = list(node.expr.items) if isinstance(node.expr, TupleExpr) else [node.expr]
-        for t in targets:
-            if isinstance(t, (MemberExpr, IndexExpr)):
-                place = place_of(t)
+        for target in targets:
+            if isinstance(target, (MemberExpr, IndexExpr)):
+                place = place_of(target)
                 if place is not None:
                     out.append((place.root, True))
         if isinstance(node, NameExpr) and isinstance(node.node, Var):
@@ -228,7 +230,9 @@ def _walk(root: Node, *, into_closures: bool, skip: set[int] | None = None) -> l
                 continue
             stack.append(node.body)
             continue
-        children = expression_children(node) if isinstance(node, Expression) else statement_children(node)
+        children: Sequence[Node] = (
+            expression_children(node) if isinstance(node, Expression) else statement_children(node)
+        )
         if isinstance(node, LambdaExpr):
             children = [node.body] if into_closures or node is root else []
         stack.extend(reversed(children))

@@ -10,6 +10,8 @@ and ``checks.guards`` (the data behind a lock guard).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mypy.nodes import (
     GDEF,
     AssignmentStmt,
@@ -136,7 +138,9 @@ class BodyScan:
             if isinstance(node, FuncDef):
                 continue  # analysed on its own (its captures count where it is used)
             self.visit(node)
-            children = expression_children(node) if isinstance(node, Expression) else statement_children(node)
+            children: Sequence[Node] = (
+                expression_children(node) if isinstance(node, Expression) else statement_children(node)
+            )
             if isinstance(node, LambdaExpr):
                 children = [node.body]
             stack.extend(reversed(children))

@@ -16,6 +16,7 @@ arguments to the marked formals and lists what is moved:
 from __future__ import annotations
 
 from enum import Enum
+from typing import cast
 
 from mypy.nodes import (
     ARG_STAR,
@@ -203,8 +204,10 @@ def callee_facts(
         items = sig.items if isinstance(sig, Overloaded) else [sig]
         if overlay is None or not all(isinstance(item, CallableType) for item in items):
             return None
+        # every item is a CallableType: checked just above
+        signatures = cast("list[CallableType]", items)
         return _facts(
-            f'"{node.name}"', node.fullname.rsplit(".", 1)[0], items, bound=0, overlay=overlay, fullname=node.fullname
+            f'"{node.name}"', node.fullname.rsplit(".", 1)[0], signatures, bound=0, overlay=overlay, fullname=node.fullname
         )
     if isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
         # Asked once for every function the program calls; most mark nothing.
@@ -340,6 +343,7 @@ def local_moves_of_call(
             if kind in (ARG_STAR, ARG_STAR2):
                 typ = item_type_of(typ)
             if var is not None and not is_copy(typ):
+                assert isinstance(actual, NameExpr)  # what _moved_name found a Var for
                 moves.append(Move(var, actual, actual, False, callee))
     return moves
 

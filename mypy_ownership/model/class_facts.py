@@ -274,9 +274,9 @@ def _method_facts(func: FuncDef, made_with: _Assignments) -> dict[str, Any]:
     self_calls: set[str] = set()
     attr_calls: list[list[Any]] = []
     for e in get_subexpressions(func.body):
-        if type(e) is not CallExpr or type(e.callee) is not MemberExpr:  # type: ignore[attr-defined]
+        if type(e) is not CallExpr or type(e.callee) is not MemberExpr:
             continue
-        callee = e.callee  # type: ignore[attr-defined]
+        callee = e.callee
         if not _reached_from(callee.expr, self_name):
             continue
         place = place_of(callee.expr, resolved=False)

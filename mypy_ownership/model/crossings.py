@@ -152,8 +152,11 @@ def _value(
 ) -> Crossing:
     if typ is None:
         typ = _type_of(ctx, actual)
-    var = actual.node if isinstance(actual, NameExpr) and isinstance(actual.node, Var) else None
-    return Crossing(actual, typ, send, sync, moves, role, var, actual if var is not None else None)
+    var: Var | None = None
+    key: UseKey | None = None
+    if isinstance(actual, NameExpr) and isinstance(actual.node, Var):
+        var, key = actual.node, actual
+    return Crossing(actual, typ, send, sync, moves, role, var, key)
 
 
 def _through_callable(

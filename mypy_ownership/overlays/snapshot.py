@@ -44,11 +44,13 @@ _READER_SOURCES = (
     _OVERLAYS_DIR.parent / "markers.py",
 )
 
+# (format, Python version, the reader's (mtime_ns, size)s, each file's
+# (relative path, (mtime_ns, size))): plain values, as marshal writes them.
+Stamp = tuple[int, tuple[int, ...], tuple[tuple[int, int], ...], tuple[tuple[str, tuple[int, int]], ...]]
+
 # (file stamp) -> parses, for the processes that load the same directory often
 # (the test suite).
-_MEMO: dict[str, tuple[object, list[tuple[str, ParsedFile]]]] = {}
-
-Stamp = tuple[object, ...]
+_MEMO: dict[str, tuple[Stamp, list[tuple[str, ParsedFile]]]] = {}
 
 
 def read_directory(
@@ -109,7 +111,7 @@ def _listing(root: Path) -> list[tuple[str, str, Path, tuple[int, int]]]:
     if not root.is_dir():
         raise OverlayError(root, None, "overlay directory does not exist")
     found: list[tuple[tuple[str, ...], Path, tuple[int, int]]] = []
-    pending = [(root, ())]
+    pending: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
     while pending:
         directory, parts = pending.pop()
         try:
