@@ -157,5 +157,7 @@ def _use_after_move(use: UseKey, move: Move) -> Diagnostic:
             move.site,
         ),
     )
-    # each use is reported once, for the first move that reaches it
-    return Diagnostic(USE_AFTER_MOVE, diagnostics.use_of_moved_value(name), where, notes, key=_position(use))
+    # each use of a variable is reported once, for the first move that
+    # reaches it (a closure handed over uses all it captures at one place)
+    key = (*_position(use), name)
+    return Diagnostic(USE_AFTER_MOVE, diagnostics.use_of_moved_value(name), where, notes, key=key)
