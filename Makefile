@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-cases test-runtime bench clean
+.PHONY: setup demo test test-cases test-daemon test-runtime bench clean
 
 # mypy cannot follow the import hooks of a default editable install, so the
 # install is "strict": a tree of links to the sources.  A new source file
@@ -38,6 +38,10 @@ test: $(STAMP)
 
 test-cases: $(STAMP)
 	$(PY) -m pytest -n 2 -q tests/test_cases.py
+
+# Every case through mypy's daemon (dmypy), edit after edit.
+test-daemon: $(STAMP)
+	$(PY) -m pytest -n 2 -q tests/test_daemon.py
 
 test-runtime: $(STAMP)
 	$(PY) -m pytest -q tests/runtime
