@@ -72,8 +72,8 @@ class OwnershipPlugin(Plugin):
         }
         self._reporter = Reporter()
         self._class_facts = ClassFactsRecorder()
-        safety = ThreadSafety(overlays, report_any=settings.report_any)
-        oracle = MutationOracle(overlays.mutates)
+        self._safety = safety = ThreadSafety(overlays, report_any=settings.report_any)
+        self._oracle = oracle = MutationOracle(overlays.mutates)
         self._borrows = BorrowChecker(oracle)
         self._guards = GuardChecker(oracle)
         # In this order at every call: a value that may not cross is
@@ -151,11 +151,13 @@ class OwnershipPlugin(Plugin):
     def get_additional_deps(self, file: MypyFile) -> list[tuple[int, str, int]]:
         """Called once per module mypy parses: a module parsed a second time
         (the daemon, after an edit) may declare its functions otherwise, so
-        what was learnt by full name is forgotten."""
+        what was learnt by full name, and about classes, is forgotten."""
         if file.fullname in self._parsed:
             self._callees.clear()
             self._function_hooks.clear()
             self._method_hooks.clear()
+            self._safety.forget()
+            self._oracle.forget()
         self._parsed.add(file.fullname)
         return []
 
