@@ -50,6 +50,7 @@ from mypy.types import (
 
 from mypy_ownership import diagnostics
 from mypy_ownership.analysis.copyable import is_copy
+from mypy_ownership.analysis.made_with import is_not_constant
 from mypy_ownership.markers import Marker
 from mypy_ownership.model import runtime
 from mypy_ownership.model.class_facts import class_traits, is_source_class
@@ -202,7 +203,9 @@ class ThreadSafety:
         entry = self.thread_bound_class(t.type)
         if entry is None or not entry.send_if:
             return False
-        return all(k in keywords and keywords[k] == v for k, v in entry.send_if.items())
+        # A keyword given an expression counts as given the value that
+        # releases: the author decides it explicitly (precision first).
+        return all(k in keywords and (keywords[k] == v or is_not_constant(keywords[k])) for k, v in entry.send_if.items())
 
     def thread_bound_class(self, info: TypeInfo) -> OverlayClass | None:
         """The overlay entry that makes ``info`` thread-bound, if any."""
