@@ -11,7 +11,10 @@ later, with types, by ``mutation``.  The facts are syntactic:
   ``del self.items[k]``, ``self.count += 1``);
 - ``self_calls``: methods it calls on ``self``;
 - ``attr_calls``: ``[path, method]`` for calls on something reached from
-  ``self`` (``self.items.append(...)`` is ``[["items"], "append"]``).
+  ``self`` (``self.items.append(...)`` is ``[["items"], "append"]``);
+- ``accesses``: in a class that takes a lock of its own somewhere, each
+  access to an attribute of ``self`` and the locks held there (see
+  ``guarded``).
 
 and about the class itself, for the thread-safety derivation:
 
@@ -65,6 +68,7 @@ from mypy.types import CallableType, UnboundType
 from mypy_ownership.analysis.checkpoint import add_checkpoint
 from mypy_ownership.analysis.made_with import agree, constant_keywords, is_none_literal, maker_of
 from mypy_ownership.markers import Marker
+from mypy_ownership.model.guarded import ACCESSES, method_accesses, takes_own_lock
 from mypy_ownership.model.runtime import OPT_IN_DECORATORS
 
 from mypy_ownership.analysis.paths import place_of
@@ -124,6 +128,12 @@ class ClassFactsRecorder:
             return kept[1], kept[2]
         made: _Assignments = {}
         bodies = [_method_facts(func, made, self._watched) for func in funcs]
+        self_names = [func.arguments[0].variable.name for func in funcs]
+        if any(takes_own_lock(func, name) for func, name in zip(funcs, self_names)):
+            for func, name, facts in zip(funcs, self_names, bodies):
+                accesses = method_accesses(func, name)
+                if accesses:
+                    facts[ACCESSES] = accesses
         helpers = {helper for assigned in made.values() for _, _, helper in assigned if helper is not None}
         returned = {func.name: _returned_keywords(func, self._watched) for func in funcs if func.name in helpers}
         resolved = {name: _agreed_keywords(name, made, returned, frozenset()) for name in made}
