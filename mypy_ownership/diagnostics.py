@@ -366,6 +366,22 @@ def root_reassignable(owner: str, attribute: str) -> str:
     )
 
 
+_ACCESS_VERBS = {"r": "reads", "w": "assigns", "m": "writes into", "rmw": "updates"}
+
+UNGUARDED_HELP = "hold the lock there too (\"with self.<lock>:\"), or make the attribute's value thread-safe"
+
+
+def unguarded_access(attribute: str, owner: str, method: str, kind: str, line: int, locks: list[str]) -> str:
+    """The access that keeps a class that locks itself from being Sync."""
+    held = " or ".join(f'"{lock}"' for lock in locks)
+    verb = _ACCESS_VERBS.get(kind, "uses")
+    return f'"{owner}.{method}" {verb} "{attribute}" without holding {held} (line {line}), which guards it elsewhere'
+
+
+def root_unguarded(typ: str, reason: str | None) -> str:
+    return f'"{typ}" locks itself, but not everywhere: {reason}'
+
+
 def root_any(typ: str | None) -> str:
     subject = "which" if typ is None else "the value"
     return f"{subject} has type \"Any\", so its thread safety is unknown"

@@ -71,7 +71,7 @@ class OwnershipPlugin(Plugin):
             "overlays": overlays.digest(),  # the content of every overlay, user ones too
         }
         self._reporter = Reporter()
-        self._class_facts = ClassFactsRecorder()
+        self._class_facts = ClassFactsRecorder(overlays.send_if_keywords())
         safety = ThreadSafety(overlays, report_any=settings.report_any)
         oracle = MutationOracle(overlays.mutates)
         self._borrows = BorrowChecker(oracle)

@@ -71,8 +71,9 @@ class Crossing:
     # that moves it (see flow.UseKey)
     var: Var | None
     key: UseKey | None
-    # how it crosses, when not as an argument: "captured", "receiver",
-    # "sent-self" (the receiver of a method that starts a thread)
+    # how it crosses, when not as an argument: "captured", "captured-self"
+    # (the enclosing method's ``self``, shared), "receiver", "sent-self" (the
+    # receiver of a method that starts a thread)
     how: str
     # the callable it goes with: the lambda, function or method handed over
     carrier: Expression | None
@@ -211,6 +212,16 @@ def _captures(
         if all(id(use) in sent_home for use in uses):
             continue  # only handed back to its event loop's thread
         key: UseKey = uses[-1] if last else (site, var)
+        if var.is_self:
+            # The enclosing method's ``self``: taken the way a bound method
+            # takes it (``Thread(target=self.run)``): Send, shared, not moved.
+            out.append(
+                Crossing(
+                    site, var.type, True, False, False, Role.CLOSURE, var, key,
+                    how="captured-self", carrier=site, capture=uses[0],
+                )
+            )
+            continue
         out.append(
             Crossing(
                 site, var.type, True, False, moves, Role.CLOSURE, var, key,
