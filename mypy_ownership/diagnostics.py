@@ -206,6 +206,22 @@ def borrow_conflict(name: str, later: str, earlier: str) -> str:
     return f'Cannot borrow "{name}" as {later} because it is also borrowed as {earlier}'
 
 
+def lent_to_thread(name: str, *, caller_writes: bool) -> str:
+    """A use between a thread's start and the point that orders its work
+    before the caller (hazard detection: docs/thread-safety.md)."""
+    if caller_writes:
+        return f'Cannot write "{name}" while the thread it was handed to may use it'
+    return f'Cannot read "{name}" while the thread it was handed to may write it'
+
+
+def lent_here(name: str) -> str:
+    return f'"{name}" was handed to the thread here'
+
+
+def lent_help(name: str) -> str:
+    return f'help: join the thread (or wait for its result) before using "{name}", or give the thread a copy'
+
+
 def earlier_borrow(name: str, earlier: str, *, by_thread: bool = False) -> str:
     who = " by a scoped thread" if by_thread else ""
     if earlier == "move":

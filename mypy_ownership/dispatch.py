@@ -80,7 +80,7 @@ class OwnershipPlugin(Plugin):
         # reported before its moves are.
         self._call_checks: tuple[CallCheck, ...] = (
             BoundaryChecker(safety),
-            MoveChecker(safety),
+            MoveChecker(safety, oracle),
             ConflictChecker(),
             self._borrows,
             ScopedChecker(oracle, safety),
