@@ -16,7 +16,8 @@ loop fixed points) follows one moved variable through three phases:
 A call that raises hands nothing over: the ``except`` handlers of a ``try``
 around it see the states before it (the walker folds the state into an open
 ``try`` before each statement and at each use, never right after the
-hand-off inside one statement).
+hand-off inside one statement).  An ``await`` that ends the hand-off can be
+cancelled while the thread still runs: the handlers see the value lent.
 
 The objects that stand for the thread (``holders``: the ``Thread`` or
 ``Future`` the call made, a list it was put in, a loop variable over that
@@ -189,6 +190,10 @@ class HandoffWalker(FlowWalker[str]):
         if isinstance(e, CallExpr):
             self._after_call(e)
         elif isinstance(e, AwaitExpr) and (e.expr is self.call or _var_of(e.expr) in self.holders):
+            # An await can be cancelled while the thread still runs: the
+            # handlers of a `try` around it see the value lent.
+            if self.collectors:
+                self.record(self.var)
             self._end()
 
     def target(self, t: Expression, source: Source) -> None:
