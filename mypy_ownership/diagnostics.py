@@ -206,6 +206,22 @@ def borrow_conflict(name: str, later: str, earlier: str) -> str:
     return f'Cannot borrow "{name}" as {later} because it is also borrowed as {earlier}'
 
 
+def lent_to_thread(name: str, *, caller_writes: bool) -> str:
+    """A use between a thread's start and the point that orders its work
+    before the caller (hazard detection: docs/thread-safety.md)."""
+    if caller_writes:
+        return f'Cannot write "{name}" while the thread it was handed to may use it'
+    return f'Cannot read "{name}" while the thread it was handed to may write it'
+
+
+def lent_here(name: str) -> str:
+    return f'"{name}" was handed to the thread here'
+
+
+def lent_help(name: str) -> str:
+    return f'help: join the thread (or wait for its result) before using "{name}", or give the thread a copy'
+
+
 def earlier_borrow(name: str, earlier: str, *, by_thread: bool = False) -> str:
     who = " by a scoped thread" if by_thread else ""
     if earlier == "move":
@@ -364,6 +380,22 @@ def root_reassignable(owner: str, attribute: str) -> str:
         f'attribute "{attribute}" of "{owner}" can be reassigned'
         f' ("{owner}" is not frozen and "{attribute}" is not "Final")'
     )
+
+
+_ACCESS_VERBS = {"r": "reads", "w": "assigns", "m": "writes into", "rmw": "updates"}
+
+UNGUARDED_HELP = "hold the lock there too (\"with self.<lock>:\"), or make the attribute's value thread-safe"
+
+
+def unguarded_access(attribute: str, owner: str, method: str, kind: str, line: int, locks: list[str]) -> str:
+    """The access that keeps a class that locks itself from being Sync."""
+    held = " or ".join(f'"{lock}"' for lock in locks)
+    verb = _ACCESS_VERBS.get(kind, "uses")
+    return f'"{owner}.{method}" {verb} "{attribute}" without holding {held} (line {line}), which guards it elsewhere'
+
+
+def root_unguarded(typ: str, reason: str | None) -> str:
+    return f'"{typ}" locks itself, but not everywhere: {reason}'
 
 
 def root_any(typ: str | None) -> str:

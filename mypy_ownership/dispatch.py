@@ -71,7 +71,7 @@ class OwnershipPlugin(Plugin):
             "overlays": overlays.digest(),  # the content of every overlay, user ones too
         }
         self._reporter = Reporter()
-        self._class_facts = ClassFactsRecorder()
+        self._class_facts = ClassFactsRecorder(overlays.send_if_keywords())
         self._safety = safety = ThreadSafety(overlays, report_any=settings.report_any)
         self._oracle = oracle = MutationOracle(overlays.mutates)
         self._borrows = BorrowChecker(oracle)
@@ -80,7 +80,7 @@ class OwnershipPlugin(Plugin):
         # reported before its moves are.
         self._call_checks: tuple[CallCheck, ...] = (
             BoundaryChecker(safety),
-            MoveChecker(safety),
+            MoveChecker(safety, oracle),
             ConflictChecker(),
             self._borrows,
             ScopedChecker(oracle, safety),

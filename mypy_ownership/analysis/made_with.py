@@ -1,5 +1,7 @@
 """What a value was made with: the constant keyword arguments of the calls
-that made it (``sqlite3.connect(path, check_same_thread=False)``).
+that made it (``sqlite3.connect(path, check_same_thread=False)``), and which
+keywords it was passed an expression the analysis does not evaluate
+(``check_same_thread=not multithreading``: ``NOT_CONSTANT``).
 
 Syntax only: a local's assignments in a function body (``made_with``), and
 the pieces the class facts use for an attribute's assignments in a class's
@@ -9,6 +11,7 @@ made with what that one was made with too.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from mypy.nodes import (
@@ -76,13 +79,31 @@ def _values_bound_to(node: Node, var: Var) -> list[Expression]:
 
 def agree(agreed: dict[str, Any] | None, keywords: dict[str, Any]) -> dict[str, Any]:
     """The keywords that one more assignment's call passes the same as every
-    call before it (``agreed``; None before the first)."""
+    call before it (``agreed``; None before the first).  A keyword passed an
+    expression (``NOT_CONSTANT``) agrees with any value: the other's."""
     if agreed is None:
         return keywords
-    return {k: v for k, v in agreed.items() if keywords.get(k, _NO) == v}
+    out = {}
+    for k, v in agreed.items():
+        other = keywords.get(k, _NO)
+        if other == v or other == NOT_CONSTANT:
+            out[k] = v
+        elif v == NOT_CONSTANT and other is not _NO:
+            out[k] = other
+    return out
 
 
 _NO = object()
+
+# A keyword passed an expression the analysis does not evaluate
+# (``check_same_thread=not multithreading``): the author decides it at run
+# time.  A dict, never a constant's value, and kept as it is in mypy's cache
+# (JSON).
+NOT_CONSTANT: dict[str, bool] = {"not-constant": True}
+
+
+def is_not_constant(value: object) -> bool:
+    return value == NOT_CONSTANT
 
 
 def maker_of(e: Expression) -> Expression | None:
@@ -93,8 +114,10 @@ def maker_of(e: Expression) -> Expression | None:
     return None
 
 
-def constant_keywords(e: Expression) -> dict[str, Any] | None:
-    """The keyword arguments of a call that are constants (True, 0, "x", None)."""
+def constant_keywords(e: Expression, watched: Container[str] | None = None) -> dict[str, Any] | None:
+    """The keyword arguments of a call that are constants (True, 0, "x",
+    None); one passed another expression is ``NOT_CONSTANT`` when its name
+    is ``watched`` (None: any name)."""
     if not isinstance(e, CallExpr):
         return None
     out: dict[str, Any] = {}
@@ -104,6 +127,8 @@ def constant_keywords(e: Expression) -> dict[str, Any] | None:
         value = constant_value(arg)
         if value is not _NO:
             out[name] = value
+        elif watched is None or name in watched:
+            out[name] = NOT_CONSTANT
     return out
 
 

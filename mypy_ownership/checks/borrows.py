@@ -14,7 +14,7 @@ is read.
 from __future__ import annotations
 
 from mypy.checker import TypeChecker
-from mypy.nodes import FuncItem, LambdaExpr, MemberExpr, MypyFile
+from mypy.nodes import FuncItem, LambdaExpr, MemberExpr
 from mypy.plugin import AttributeContext, CheckerPluginInterface, FunctionContext
 from mypy.types import CallableType
 

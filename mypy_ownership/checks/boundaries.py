@@ -108,6 +108,8 @@ def _because(problem: Problem, options: Options) -> str:
         last = problem.steps[-1]
         chain.pop()
         root = diagnostics.root_reassignable(show(last.owner), last.attribute or "?")
+    elif problem.root is Root.UNGUARDED:
+        root = diagnostics.root_unguarded(show(problem.culprit), problem.reason)
     else:
         root = diagnostics.root_any(culprit)
     return diagnostics.because(chain, root)

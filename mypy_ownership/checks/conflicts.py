@@ -12,7 +12,7 @@ A method whose ``self`` is marked counts its receiver as an argument.
 from __future__ import annotations
 
 from mypy.checker import TypeChecker
-from mypy.nodes import CallExpr, Expression, FuncItem, MemberExpr, MypyFile, NameExpr, Var
+from mypy.nodes import CallExpr, Expression, FuncItem, MemberExpr, NameExpr, Var
 from mypy.plugin import FunctionContext, MethodContext
 
 from mypy_ownership import diagnostics

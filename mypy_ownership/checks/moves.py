@@ -16,12 +16,15 @@ from mypy.plugin import CheckerPluginInterface
 
 from mypy_ownership import diagnostics
 from mypy_ownership.diagnostics import Diagnostic
-from mypy_ownership.errorcodes import USE_AFTER_MOVE
+from mypy_ownership.errorcodes import BORROW_CONFLICT, USE_AFTER_MOVE
 from mypy_ownership.model.call import Call
-from mypy_ownership.model.crossings import local_crossings
+from mypy_ownership.model.crossings import Crossing, local_crossings
+from mypy_ownership.model.hazards import caller_conflicts, hands_over_at_call, thread_writes
+from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.model.callee import Move, Role, borrowed_parameters
 from mypy_ownership.model.thread_safety import ThreadSafety
 from mypy_ownership.analysis.copyable import duplication, is_copy
+from mypy_ownership.analysis.handoff import HandoffWalker
 from mypy_ownership.analysis.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
 from mypy_ownership.analysis.syntax import expression_children
 
@@ -29,20 +32,26 @@ from mypy_ownership.analysis.syntax import expression_children
 class MoveChecker:
     """Flow analyses of the module being checked, built on demand."""
 
-    def __init__(self, safety: ThreadSafety) -> None:
+    def __init__(self, safety: ThreadSafety, oracle: MutationOracle) -> None:
         self._safety = safety
+        self._oracle = oracle
         self._checker: TypeChecker | None = None
         self._graphs: dict[int, tuple[FuncItem | MypyFile, UseGraph]] = {}
 
     def check_call(self, call: Call) -> list[Diagnostic]:
-        moves = call.local_moves() + self._thread_moves(call)
-        if not moves:
+        thread_moves = self._thread_moves(call)
+        # A boundary an overlay declares is checked for hazards (docs:
+        # thread-safety.md, "Two modes"); the markers' and fearless's by Rust's rules.
+        hazard = call.callee.overlay is not None and isinstance(call.context, CallExpr)
+        moves = call.local_moves() + ([] if hazard else [m for m, _ in thread_moves])
+        if not moves and not (hazard and thread_moves):
             return []
         api = call.api
         graph = self._graph(api)
         if graph is None:
             return []
-        borrowed = borrowed_parameters(owner) if isinstance(owner := api.scope.current_function(), FuncItem) else {}
+        owner = api.scope.current_function()
+        borrowed = borrowed_parameters(owner) if isinstance(owner, FuncItem) else {}
         in_call = _names_in_arguments(call.context)
         found: list[Diagnostic] = []
         for move in moves:
@@ -50,9 +59,43 @@ class MoveChecker:
                 continue  # not ours to move: the borrow check reports it
             for use in sorted(_uses_after(graph, move, in_call), key=_position):
                 found.append(_use_after_move(use, move))
+        if hazard:
+            body = owner if isinstance(owner, FuncItem) else api.tree
+            for move, crossing in thread_moves:
+                if move.var not in graph.owned or move.var in borrowed:
+                    continue
+                found += self._hazards(call, move, crossing, body)
         return found
 
-    def _thread_moves(self, call: Call) -> list[Move]:
+    def _hazards(self, call: Call, move: Move, crossing: Crossing, body: FuncItem | MypyFile) -> list[Diagnostic]:
+        """The uses of a value handed over at an overlay's boundary that may
+        race with the thread (analysis.handoff)."""
+        assert isinstance(call.context, CallExpr)
+        walker = HandoffWalker(
+            module_level=isinstance(body, MypyFile),
+            call=call.context,
+            var=move.var,
+            at_call=hands_over_at_call(call),
+            thread_writes=thread_writes(call, crossing, self._oracle),
+            conflicts=caller_conflicts(self._oracle),
+        )
+        if isinstance(body, MypyFile):
+            walker.statements(body.defs)
+        else:
+            walker.block(body.body)
+        site: Context = walker.starts[0] if walker.starts else move.site
+        found = []
+        for use, caller_writes in sorted(walker.reported.items(), key=lambda item: _position(item[0])):
+            if walker.joins:
+                found.append(_lent_use(use, move.var.name, site, caller_writes))
+            else:
+                # reached at or before the name that hands it over: only through a loop
+                in_loop = _position(use) <= _position(move.key)
+                moved = Move(move.var, move.key, site, move.into_thread, move.callee)
+                found.append(_use_after_move(use, moved, in_loop=in_loop))
+        return found
+
+    def _thread_moves(self, call: Call) -> list[tuple[Move, Crossing]]:
         """What a call hands to another thread: moved, unless every thread may
         use it at once (``Sync``).  A value an ``Owned[Send[...]]`` formal
         takes in this thread (``Sender.send``, ``Mutex(...)``) moves unless it
@@ -72,10 +115,9 @@ class MoveChecker:
                     continue  # reported as not-send; rustc, too, stops at that error
             into_thread = crossing.role not in (Role.VALUE, Role.HANDOFF)
             site = crossing.carrier if crossing.carrier is not None else crossing.site
-            moves.append(
-                Move(crossing.var, crossing.key, site, into_thread, call.callee,
-                     handed_over=crossing.role is Role.HANDOFF)
-            )
+            move = Move(crossing.var, crossing.key, site, into_thread, call.callee,
+                        handed_over=crossing.role is Role.HANDOFF)
+            moves.append((move, crossing))
         return moves
 
     def _graph(self, api: CheckerPluginInterface) -> UseGraph | None:
@@ -141,10 +183,11 @@ def _position(use: UseKey) -> tuple[int, int]:
     return (ctx.line, ctx.column)
 
 
-def _use_after_move(use: UseKey, move: Move) -> Diagnostic:
+def _use_after_move(use: UseKey, move: Move, in_loop: bool | None = None) -> Diagnostic:
     where = context_of(use)
     name = move.var.name
-    in_loop = _position(use) <= (move.site.line, move.site.column)
+    if in_loop is None:
+        in_loop = _position(use) <= (move.site.line, move.site.column)
     callee = None if move.into_thread else move.callee.label
     notes = (
         (diagnostics.moved_here(name, callee=callee, in_loop=in_loop), move.site),
@@ -163,3 +206,9 @@ def _use_after_move(use: UseKey, move: Move) -> Diagnostic:
     # reaches it (a closure handed over uses all it captures at one place)
     key = (*_position(use), name)
     return Diagnostic(USE_AFTER_MOVE, diagnostics.use_of_moved_value(name), where, notes, key=key)
+
+
+def _lent_use(use: UseKey, name: str, start: Context, caller_writes: bool) -> Diagnostic:
+    notes = ((diagnostics.lent_here(name), start), (diagnostics.lent_help(name), start))
+    message = diagnostics.lent_to_thread(name, caller_writes=caller_writes)
+    return Diagnostic(BORROW_CONFLICT, message, context_of(use), notes, key=(*_position(use), name))

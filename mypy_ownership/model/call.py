@@ -11,10 +11,11 @@ on first use and kept here, for this call only.
 from __future__ import annotations
 
 from mypy.checker import TypeChecker
-from mypy.nodes import Context, FuncItem, Node
+from mypy.nodes import Context, FuncItem, MemberExpr, Node
 from mypy.plugin import FunctionContext, MethodContext
 
 from mypy_ownership.analysis.made_with import made_with
+from mypy_ownership.analysis.syntax import local_var
 from mypy_ownership.model.callee import CalleeFacts, FormalMarkers, Move, formal_markers, local_moves_of_call
 from mypy_ownership.model.crossings import Crossing, crossings_of_call
 from mypy_ownership.model.thread_safety import ThreadSafety
@@ -70,10 +71,15 @@ class Call:
 
     def released(self, safety: ThreadSafety, crossing: Crossing) -> bool:
         """Is the thread-bound local that crosses made so that it may cross
-        after all (``check_same_thread=False``)?"""
-        if crossing.var is None:
+        after all (``check_same_thread=False``)?  That is the local itself,
+        or the local whose bound method is handed over (``Timer(0.1,
+        conn.execute)``)."""
+        var = crossing.var
+        if var is None and crossing.how == "receiver" and isinstance(crossing.site, MemberExpr):
+            var = local_var(crossing.site.expr)
+        if var is None:
             return False
         api = self.api
         func = api.scope.current_function()
         body: Node = func.body if isinstance(func, FuncItem) else api.tree
-        return safety.released(crossing.typ, made_with(body, crossing.var))
+        return safety.released(crossing.typ, made_with(body, var))

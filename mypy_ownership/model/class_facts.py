@@ -11,7 +11,10 @@ later, with types, by ``mutation``.  The facts are syntactic:
   ``del self.items[k]``, ``self.count += 1``);
 - ``self_calls``: methods it calls on ``self``;
 - ``attr_calls``: ``[path, method]`` for calls on something reached from
-  ``self`` (``self.items.append(...)`` is ``[["items"], "append"]``).
+  ``self`` (``self.items.append(...)`` is ``[["items"], "append"]``);
+- ``accesses``: in a class that takes a lock of its own somewhere, each
+  access to an attribute of ``self`` and the locks held there (see
+  ``guarded``).
 
 and about the class itself, for the thread-safety derivation:
 
@@ -29,7 +32,7 @@ nor calls on ``self`` has no entry; an empty ``made_with`` is left out).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 from mypy.nodes import (
@@ -51,6 +54,7 @@ from mypy.nodes import (
     Node,
     OperatorAssignmentStmt,
     OverloadedFuncDef,
+    ReturnStmt,
     StarExpr,
     TryStmt,
     TupleExpr,
@@ -64,6 +68,7 @@ from mypy.types import CallableType, UnboundType
 from mypy_ownership.analysis.checkpoint import add_checkpoint
 from mypy_ownership.analysis.made_with import agree, constant_keywords, is_none_literal, maker_of
 from mypy_ownership.markers import Marker
+from mypy_ownership.model.guarded import ACCESSES, method_accesses, takes_own_lock
 from mypy_ownership.model.runtime import OPT_IN_DECORATORS
 
 from mypy_ownership.analysis.paths import place_of
@@ -80,11 +85,14 @@ class ClassFactsRecorder:
     its methods' bodies (the daemon keeps a class's objects across an edit
     but gives its methods new bodies)."""
 
-    __slots__ = ("_module", "_bodies")
+    __slots__ = ("_module", "_bodies", "_watched")
 
-    def __init__(self) -> None:
+    def __init__(self, watched: Container[str] = frozenset()) -> None:
         self._module: str | None = None
         self._bodies: dict[int, tuple[ClassDef, list[Block], list[dict[str, Any]], dict[str, Any]]] = {}
+        # the keywords an overlay's ``__send_if__`` names: an expression
+        # passed to one of them is recorded too (``NOT_CONSTANT``)
+        self._watched = watched
 
     def record(self, ctx: ClassDefContext) -> None:
         if getattr(ctx.api, "is_stub_file", False):
@@ -126,8 +134,16 @@ class ClassFactsRecorder:
         ):
             return kept[2], kept[3]
         made: _Assignments = {}
-        bodies = [_method_facts(func, made) for func in funcs]
-        resolved = {name: _agreed_keywords(name, made, frozenset()) for name in made}
+        bodies = [_method_facts(func, made, self._watched) for func in funcs]
+        self_names = [func.arguments[0].variable.name for func in funcs]
+        if any(takes_own_lock(func, name) for func, name in zip(funcs, self_names)):
+            for func, name, facts in zip(funcs, self_names, bodies):
+                accesses = method_accesses(func, name)
+                if accesses:
+                    facts[ACCESSES] = accesses
+        helpers = {helper for assigned in made.values() for _, _, helper in assigned if helper is not None}
+        returned = {func.name: _returned_keywords(func, self._watched) for func in funcs if func.name in helpers}
+        resolved = {name: _agreed_keywords(name, made, returned, frozenset()) for name in made}
         kept_made_with = {name: kw for name, kw in resolved.items() if kw}
         self._bodies[id(ctx.cls)] = (ctx.cls, [func.body for func in funcs], bodies, kept_made_with)
         return bodies, kept_made_with
@@ -249,7 +265,7 @@ _INNER_STATEMENTS: dict[type, Callable[[Any], list[Node]]] = {
 }
 
 
-def _method_facts(func: FuncDef, made_with: _Assignments) -> dict[str, Any]:
+def _method_facts(func: FuncDef, made_with: _Assignments, watched: Container[str]) -> dict[str, Any]:
     """Every class of every checked module comes through here: its
     statements are walked in Python (they are few), its expressions are
     listed by mypy's compiled traverser (most nodes are expressions)."""
@@ -269,7 +285,7 @@ def _method_facts(func: FuncDef, made_with: _Assignments) -> dict[str, Any]:
                     writes = True
                 if type(target) is MemberExpr and _reached_from(target.expr, self_name):
                     if type(target.expr) is NameExpr:  # ``self.x = ...`` itself
-                        _record_made_with(target.name, node.rvalue, self_name, made_with)  # type: ignore[attr-defined]
+                        _record_made_with(target.name, node.rvalue, self_name, made_with, watched)  # type: ignore[attr-defined]
         elif kind is OperatorAssignmentStmt:
             writes = writes or _writes_below_self(node.lvalue, self_name)  # type: ignore[attr-defined]
         elif kind is DelStmt:
@@ -326,33 +342,100 @@ def _reached_from(e: Expression, name: str) -> bool:
 
 
 # For each attribute assigned on ``self``: what each assignment's call passes
-# (None: not a call), and the attribute whose method made it, if one did.
-_Assignments = dict[str, list[tuple[dict[str, Any] | None, str | None]]]
+# (None: not a call), the attribute it was made from or is (``self.cur =
+# self.conn.cursor()``, ``self.getter = self.conn``), and the method of
+# ``self`` whose value it is (``self.conn = self._connect(...)``).
+_Assignments = dict[str, list[tuple[dict[str, Any] | None, str | None, str | None]]]
 
 
-def _record_made_with(attribute: str, value: Expression, self_name: str, made: _Assignments) -> None:
+def _record_made_with(
+    attribute: str, value: Expression, self_name: str, made: _Assignments, watched: Container[str]
+) -> None:
     """``self.x = f(..., kw=<constant>)``: kept, to find the keywords every
     assignment of ``x`` agrees on once every method is read."""
     if is_none_literal(value):
         return  # ``self.conn = None`` until it is opened
+    if type(value) is MemberExpr and _is_name(value.expr, self_name):
+        made.setdefault(attribute, []).append(({}, value.name, None))  # another attribute's value
+        return
     maker = maker_of(value)
-    via = (
-        maker.name
-        if type(maker) is MemberExpr and type(maker.expr) is NameExpr and maker.expr.name == self_name
+    via = maker.name if type(maker) is MemberExpr and _is_name(maker.expr, self_name) else None
+    helper = (
+        value.callee.name  # type: ignore[attr-defined]
+        if maker is not None and _is_name(maker, self_name)
         else None
     )
-    made.setdefault(attribute, []).append((constant_keywords(value), via))
+    made.setdefault(attribute, []).append((constant_keywords(value, watched), via, helper))
 
 
-def _agreed_keywords(attribute: str, made: _Assignments, asking: frozenset[str]) -> dict[str, Any] | None:
-    """The constant keywords every assignment of ``attribute`` passes, those
-    that made the attribute it was made from included (None once one
-    assignment is no call; a cycle adds nothing)."""
+def _is_name(e: Expression, name: str) -> bool:
+    return type(e) is NameExpr and e.name == name
+
+
+def _returned_keywords(func: FuncDef, watched: Container[str]) -> dict[str, Any] | None:
+    """The keywords every value ``func`` returns was made with: a call, or a
+    local every (not None) assignment of which is a call (``conn =
+    sqlite3.connect(...); ...; return conn``).  None: something else, or no
+    return.  Syntax only, by name: asked only of a method whose value an
+    attribute is assigned."""
+    returned: list[Expression] = []
+    assigned: dict[str, list[Expression]] = {}
+    for e in _statements(func.body):
+        if type(e) is ReturnStmt and e.expr is not None:
+            returned.append(e.expr)
+        elif type(e) is AssignmentStmt and not is_none_literal(e.rvalue):
+            for target in e.lvalues:
+                if type(target) is NameExpr:
+                    assigned.setdefault(target.name, []).append(e.rvalue)
     agreed: dict[str, Any] | None = None
-    for keywords, via in made.get(attribute, []):
+    for value in returned:
+        values = assigned.get(value.name, []) if type(value) is NameExpr else [value]
+        for made in values:
+            keywords = constant_keywords(made, watched)
+            if keywords is None:
+                return None
+            agreed = agree(agreed, keywords)
+        if not values:
+            return None
+    return agreed
+
+
+def _statements(body: Block) -> list[Node]:
+    """Every statement in ``body``, nested ones too (not those of nested
+    functions or classes)."""
+    out: list[Node] = []
+    stack: list[Node] = [body]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is Block:
+            stack.extend(node.body)  # type: ignore[attr-defined]
+            continue
+        out.append(node)
+        if kind not in (FuncDef, Decorator, ClassDef, OverloadedFuncDef):
+            inner = _INNER_STATEMENTS.get(kind)
+            if inner is not None:
+                stack.extend(inner(node))
+    return out
+
+
+def _agreed_keywords(
+    attribute: str, made: _Assignments, returned: dict[str, dict[str, Any] | None], asking: frozenset[str]
+) -> dict[str, Any] | None:
+    """The constant keywords every assignment of ``attribute`` passes, those
+    that made the attribute it was made from included, and those of what
+    the method of ``self`` it was assigned returns (None once one assignment
+    is no call; a cycle adds nothing)."""
+    agreed: dict[str, Any] | None = None
+    for keywords, via, helper in made.get(attribute, []):
         if keywords is None:
             return None
+        if helper is not None and helper in returned:
+            from_helper = returned[helper]
+            if from_helper is None:
+                return None
+            keywords = {**from_helper, **keywords}
         if via is not None and via in made and via not in asking | {attribute}:
-            keywords = {**(_agreed_keywords(via, made, asking | {attribute}) or {}), **keywords}
+            keywords = {**(_agreed_keywords(via, made, returned, asking | {attribute}) or {}), **keywords}
         agreed = agree(agreed, keywords)
     return agreed

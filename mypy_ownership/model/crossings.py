@@ -71,8 +71,9 @@ class Crossing:
     # that moves it (see flow.UseKey)
     var: Var | None
     key: UseKey | None
-    # how it crosses, when not as an argument: "captured", "receiver",
-    # "sent-self" (the receiver of a method that starts a thread)
+    # how it crosses, when not as an argument: "captured", "captured-self"
+    # (the enclosing method's ``self``, shared), "receiver", "sent-self" (the
+    # receiver of a method that starts a thread)
     how: str
     # the callable it goes with: the lambda, function or method handed over
     carrier: Expression | None
@@ -136,6 +137,10 @@ def crossings_of_call(
                     _value(ctx, item, None, moves, Role.THREAD_ARG, send, sync)
                     for item in packed_items(actual)
                 ]
+            elif kind in (ARG_STAR, ARG_STAR2) and callee.overlay is not None:
+                # `submit(fn, *args, **kwargs)`: the items cross, in a fresh
+                # tuple and dict; the names `args`/`kwargs` are not moved.
+                out.append(_value(ctx, actual, typ, False, role, send, sync, local=False))
             else:
                 out.append(_value(ctx, actual, typ, moves, role, send, sync))
     return out
@@ -149,12 +154,14 @@ def _value(
     role: Role,
     send: bool = True,
     sync: bool = False,
+    *,
+    local: bool = True,
 ) -> Crossing:
     if typ is None:
         typ = _type_of(ctx, actual)
     var: Var | None = None
     key: UseKey | None = None
-    if isinstance(actual, NameExpr) and isinstance(actual.node, Var):
+    if local and isinstance(actual, NameExpr) and isinstance(actual.node, Var):
         var, key = actual.node, actual
     return Crossing(actual, typ, send, sync, moves, role, var, key)
 
@@ -211,6 +218,16 @@ def _captures(
         if all(id(use) in sent_home for use in uses):
             continue  # only handed back to its event loop's thread
         key: UseKey = uses[-1] if last else (site, var)
+        if var.is_self:
+            # The enclosing method's ``self``: taken the way a bound method
+            # takes it (``Thread(target=self.run)``): Send, shared, not moved.
+            out.append(
+                Crossing(
+                    site, var.type, True, False, False, Role.CLOSURE, var, key,
+                    how="captured-self", carrier=site, capture=uses[0],
+                )
+            )
+            continue
         out.append(
             Crossing(
                 site, var.type, True, False, moves, Role.CLOSURE, var, key,
@@ -309,8 +326,13 @@ def _partial(ctx: FunctionContext | MethodContext, call: CallExpr, moves: bool) 
 def _bound_receiver(ctx: FunctionContext | MethodContext, member: MemberExpr) -> Type | None:
     """For ``obj.method``, the type of ``obj`` (the method's ``self``)."""
     receiver = get_proper_type(_type_of(ctx, member.expr))
-    if isinstance(receiver, Instance) and receiver.type.get_method(member.name) is not None:
-        return receiver
+    if isinstance(receiver, Instance):
+        method = receiver.type.get_method(member.name)
+        func = function_of(method)
+        if func is not None and func.is_static:
+            return None  # a staticmethod carries no `self`
+        if method is not None:
+            return receiver
     return None
 
 

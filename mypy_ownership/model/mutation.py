@@ -24,6 +24,9 @@ from mypy_ownership.model.callee import declared_function
 from mypy_ownership.markers import Marker, markers_of
 from mypy_ownership.analysis.paths import type_at
 
+# Modules whose mutating methods the overlays list in full (builtins' containers).
+_OVERLAID_MODULES = frozenset({"builtins", "collections", "array"})
+
 # Asks the overlays about a method's full name: True, False, or None (silent).
 OverlayLookup = Callable[[str], "bool | None"]
 
@@ -42,6 +45,26 @@ class MutationOracle:
         if not isinstance(t, Instance):
             return False
         return self._mutates(t.type, method, set())
+
+    def may_mutate(self, receiver: Type | None, method: str) -> bool:
+        """Like ``mutates``, but a method that no marker, overlay or source
+        speaks for (a library's, an unknown receiver's) may mutate."""
+        t = get_proper_type(receiver)
+        if not isinstance(t, Instance):
+            return True
+        for base in t.type.mro:
+            sym = base.names.get(method)
+            if sym is None or sym.node is None:
+                continue
+            func = declared_function(sym.node)
+            marked = func is not None and func.arg_types and markers_of(func.arg_types[0]) & {
+                Marker.MUT_BORROWED, Marker.BORROWED
+            }
+            known = base.module_name in _OVERLAID_MODULES or method_facts(base, method) is not None
+            if marked or known or self._overlays(f"{base.fullname}.{method}") is not None:
+                return self.mutates(t, method)
+            return True
+        return True
 
     def _mutates(self, info: TypeInfo, method: str, active: set[tuple[str, str]]) -> bool:
         key = (info.fullname, method)

@@ -50,9 +50,11 @@ from mypy.types import (
 
 from mypy_ownership import diagnostics
 from mypy_ownership.analysis.copyable import is_copy
+from mypy_ownership.analysis.made_with import is_not_constant
 from mypy_ownership.markers import Marker
 from mypy_ownership.model import runtime
 from mypy_ownership.model.class_facts import class_traits, is_source_class
+from mypy_ownership.model.guarded import LOCK_TYPES, Access, accesses_in
 from mypy_ownership.overlays.entries import OverlayClass, Overlays
 
 
@@ -90,6 +92,7 @@ class Root(Enum):
     REASSIGNABLE = "reassignable"
     NOT_SHAREABLE = "not shareable"  # NotSync: may move, not be shared
     ANY = "any"
+    UNGUARDED = "unguarded"  # locks itself, but not at one access
 
 
 class Problem:
@@ -206,7 +209,9 @@ class ThreadSafety:
         entry = self.thread_bound_class(t.type)
         if entry is None or not entry.send_if:
             return False
-        return all(k in keywords and keywords[k] == v for k, v in entry.send_if.items())
+        # A keyword given an expression counts as given the value that
+        # releases: the author decides it explicitly (precision first).
+        return all(k in keywords and (keywords[k] == v or is_not_constant(keywords[k])) for k, v in entry.send_if.items())
 
     def thread_bound_class(self, info: TypeInfo) -> OverlayClass | None:
         """The overlay entry that makes ``info`` thread-bound, if any."""
@@ -339,8 +344,12 @@ class ThreadSafety:
     def _attributes(self, t: Instance, trait: Trait, seen: frozenset[str]) -> Problem | None:
         """A class with source: every attribute's type, inherited ones too,
         and for ``Sync`` attributes that cannot be reassigned (a frozen class,
-        or ``Final``)."""
+        or ``Final``), unless the class locks itself (``_self_locked``)."""
         frozen = _is_immutable(t.type)
+        if trait is Trait.SYNC and not frozen:
+            locks_itself, problem = self._self_locked(t, seen)
+            if locks_itself:
+                return problem
         for base in t.type.mro:
             if base.fullname == "builtins.object":
                 continue
@@ -369,6 +378,60 @@ class ThreadSafety:
                 if found is not None:
                     return _through(Step(t, name, part), found)
         return None
+
+
+    def _self_locked(self, t: Instance, seen: frozenset[str]) -> tuple[bool, Problem | None]:
+        """Does the class lock itself: outside ``__init__``, is every access
+        to an attribute that needs it made holding one of its own locks (a
+        ``Lock``, ``RLock`` or ``Condition`` attribute, ``guarded``)?  An
+        attribute needs the lock unless its type is ``Sync`` and it is only
+        read or stored (an augmented assignment needs it); what the lock
+        guards must be ``Send`` (as ``Mutex[T]`` needs of ``T``).
+
+        (False, None): the class takes no lock of its own, the other rule
+        decides; (True, None): it locks itself, it is ``Sync``; (True,
+        problem): it locks itself but not everywhere, the problem names the
+        first unguarded access."""
+        attributes: dict[str, Type] = {}
+        accesses: dict[str, list[Access]] = {}
+        made_with: dict[str, Mapping[str, object]] = {}
+        for base in reversed(t.type.mro):
+            if not is_source_class(base):
+                continue
+            made_with.update(class_traits(base).get("made_with", {}))
+            as_base = map_instance_to_supertype(t, base)
+            for name, sym in base.names.items():
+                node = sym.node
+                if isinstance(node, Var) and node.type is not None and not name.startswith("__"):
+                    attributes[name] = expand_type_by_instance(node.type, as_base)
+            for name, found in accesses_in(class_traits(base).get("methods", {}), base.name).items():
+                accesses.setdefault(name, []).extend(found)
+        locks = {name for name, typ in attributes.items() if _is_lock(typ)}
+        if not locks or not any(a.held for found in accesses.values() for a in found):
+            return False, None
+        for name, part in attributes.items():
+            if name in locks:
+                continue
+            shareable = self._check(part, Trait.SYNC, seen) is None
+            for access in accesses.get(name, []):
+                if any(h in locks for h in access.held):
+                    continue
+                if shareable and access.kind in ("r", "w"):
+                    continue
+                reason = diagnostics.unguarded_access(
+                    name, access.owner, access.method, access.kind, access.line, sorted(locks)
+                )
+                return True, Problem(Trait.SYNC, (), t, Root.UNGUARDED, reason, diagnostics.UNGUARDED_HELP)
+            if not shareable and not self.released(part, made_with.get(name)):
+                unsendable = self._check(part, Trait.SEND, seen)
+                if unsendable is not None:
+                    return True, _through(Step(t, name, part), unsendable.with_trait(Trait.SYNC))
+        return True, None
+
+
+def _is_lock(typ: Type) -> bool:
+    t = get_proper_type(typ)
+    return isinstance(t, Instance) and any(base.fullname in LOCK_TYPES for base in t.type.mro)
 
 
 def _is_mutable_container(info: TypeInfo) -> bool:

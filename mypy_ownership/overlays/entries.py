@@ -259,6 +259,10 @@ class Overlays:
             found = self._classes[fullname] = self._unpack_class(fullname, found)
         return found
 
+    def send_if_keywords(self) -> frozenset[str]:
+        """The keywords some class's ``__send_if__`` names."""
+        return frozenset(k for name in self._classes for k in self._class(name).send_if)
+
     def mutates(self, method_fullname: str) -> bool | None:
         """True when the method is declared ``self: MutBorrowed[...]``, False
         when declared ``self: Borrowed[...]`` (reads only), None when the
