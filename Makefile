@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-cases test-runtime bench clean
+.PHONY: setup demo test test-cases test-daemon test-mypy-oldest test-runtime bench clean
 
 # mypy cannot follow the import hooks of a default editable install, so the
 # install is "strict": a tree of links to the sources.  A new source file
@@ -39,6 +39,27 @@ test: $(STAMP)
 test-cases: $(STAMP)
 	$(PY) -m pytest -n 2 -q tests/test_cases.py
 
+# Every case through mypy's daemon (dmypy), edit after edit.
+test-daemon: $(STAMP)
+	$(PY) -m pytest -n 2 -q tests/test_daemon.py
+
+# The oldest mypy the plugin supports (pyproject.toml's lower bound): the
+# behaviour cases, cold and warm, in a venv of its own.  The newest is the
+# one `make test` installs.
+MYPY_OLDEST := 2.0.0
+OLDEST := .venv-mypy-oldest
+OLDEST_STAMP := $(OLDEST)/.installed-stamp
+
+$(OLDEST_STAMP): pyproject.toml $(SOURCE_LIST)
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet -e '.[test]' 'mypy==$(MYPY_OLDEST)' --config-settings editable_mode=strict
+	touch $(OLDEST_STAMP)
+
+test-mypy-oldest: $(OLDEST_STAMP)
+	$(OLDEST)/bin/python -m mypy --version
+	$(OLDEST)/bin/python -m pytest -n 2 -q tests/test_cases.py
+
 test-runtime: $(STAMP)
 	$(PY) -m pytest -q tests/runtime
 
@@ -46,4 +67,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(OLDEST) .mypy_cache .pytest_cache build *.egg-info

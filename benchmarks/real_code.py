@@ -461,7 +461,7 @@ def precompile_plugin() -> None:
         spec = importlib.util.find_spec(package)
         if spec is not None and spec.submodule_search_locations:
             for location in spec.submodule_search_locations:
-                compileall.compile_dir(location, quiet=1, maxlevels=0)
+                compileall.compile_dir(location, quiet=1, maxlevels=1)  # the sub-packages too
     code = (
         "from mypy_ownership.overlays import bundled_overlay_dir, load_overlays;"
         " load_overlays([bundled_overlay_dir()])"
@@ -470,9 +470,19 @@ def precompile_plugin() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tempfile.gettempdir())
 
 
-def measure(results: list[Result], configs: dict[str, Path], args: argparse.Namespace, workdir: Path) -> None:
+def mypy_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment of every measured run: no debug mode unless asked,
+    and ``--num-workers`` as mypy's own MYPY_NUM_WORKERS (both configs)."""
     env = dict(os.environ)
     env.pop("MYPY_OWNERSHIP_DEBUG", None)
+    env.pop("MYPY_NUM_WORKERS", None)
+    if args.num_workers:
+        env["MYPY_NUM_WORKERS"] = str(args.num_workers)
+    return env
+
+
+def measure(results: list[Result], configs: dict[str, Path], args: argparse.Namespace, workdir: Path) -> None:
+    env = mypy_env(args)
     # An installed plugin runs from bytecode (pip compiles it at install);
     # compiling its modules from source on every run would be charged to it.
     precompile_plugin()
@@ -516,8 +526,10 @@ def measure(results: list[Result], configs: dict[str, Path], args: argparse.Name
 _IREFS = re.compile(r"^==\d+== I\s+refs:\s+([\d,]+)\s*$", re.MULTILINE)
 
 def instruction_count(stderr: str) -> int | None:
+    """The run's instructions: the sum over its processes (one, unless
+    mypy's workers were followed with ``--trace-children``)."""
     found = _IREFS.findall(stderr)
-    return int(found[-1].replace(",", "")) if found else None
+    return sum(int(n.replace(",", "")) for n in found) if found else None
 
 
 def measure_instructions(
@@ -527,8 +539,7 @@ def measure_instructions(
     callgrind, which counts the instructions executed: the same count for
     the same program and input whatever else the machine does, so one run
     is enough and the runs can share the cores."""
-    env = dict(os.environ)
-    env.pop("MYPY_OWNERSHIP_DEBUG", None)
+    env = mypy_env(args)
     # The same hash seed in every run: set and dict orders (and so the work
     # done) are then the same from run to run.
     env["PYTHONHASHSEED"] = "0"
@@ -536,7 +547,10 @@ def measure_instructions(
     if args.debug:
         env["MYPY_OWNERSHIP_DEBUG"] = "1"
     # Valgrind's own output goes to stderr, the program's stays as it is.
-    valgrind = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+    # With --num-workers the workers are processes of their own: followed,
+    # and every process's count is added up.
+    children = ("--trace-children=yes",) if args.num_workers else ()
+    valgrind = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *children)
 
     def job(result: Result, config: str) -> tuple[Run, Run]:
         root, targets = result.root, result.pkg.targets
@@ -973,6 +987,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--debug", action="store_true",
         help="MYPY_OWNERSHIP_DEBUG=1: a failing hook crashes with its traceback instead of the note",
+    )  # fmt: skip
+    parser.add_argument(
+        "--num-workers", type=int, default=0,
+        help="check with mypy's --num-workers N (both configs; with --instructions every worker is counted)",
     )  # fmt: skip
     parser.add_argument("--list", action="store_true", help="print the pinned packages and exit")
     args = parser.parse_args(argv)

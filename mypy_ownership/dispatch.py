@@ -18,7 +18,7 @@ from functools import partial
 from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
-from mypy.nodes import SymbolNode, TypeAlias, TypeInfo
+from mypy.nodes import MypyFile, SymbolNode, TypeAlias, TypeInfo
 from mypy.plugin import (
     AnalyzeTypeContext,
     AttributeContext,
@@ -72,8 +72,8 @@ class OwnershipPlugin(Plugin):
         }
         self._reporter = Reporter()
         self._class_facts = ClassFactsRecorder()
-        safety = ThreadSafety(overlays, report_any=settings.report_any)
-        oracle = MutationOracle(overlays.mutates)
+        self._safety = safety = ThreadSafety(overlays, report_any=settings.report_any)
+        self._oracle = oracle = MutationOracle(overlays.mutates)
         self._borrows = BorrowChecker(oracle)
         self._guards = GuardChecker(oracle)
         # In this order at every call: a value that may not cross is
@@ -92,8 +92,13 @@ class OwnershipPlugin(Plugin):
         # tables whose misses (once per full name) run the Python code.
         marker_hooks = {marker.fullname: partial(self._on_marker, marker=marker) for marker in Marker}
         self.get_type_analyze_hook = marker_hooks.get  # type: ignore[assignment]
-        self.get_function_hook = _HookTable(self._function_hook).__getitem__  # type: ignore[assignment]
-        self.get_method_hook = _HookTable(self._method_hook).__getitem__  # type: ignore[assignment]
+        self._function_hooks = _HookTable(self._function_hook)
+        self._method_hooks = _HookTable(self._method_hook)
+        self.get_function_hook = self._function_hooks.__getitem__  # type: ignore[assignment]
+        self.get_method_hook = self._method_hooks.__getitem__  # type: ignore[assignment]
+        # The modules mypy has parsed: one parsed again is the daemon's
+        # after an edit, whose declarations may have changed.
+        self._parsed: set[str] = set()
         self.get_attribute_hook = {ARC_VALUE: self._on_arc_value}.get  # type: ignore[assignment]
         # By module (or enclosing class): whether its classes have bodies.
         self._class_hooks = _HookTable(self._class_hook)
@@ -142,6 +147,19 @@ class OwnershipPlugin(Plugin):
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
         return self._config_data
+
+    def get_additional_deps(self, file: MypyFile) -> list[tuple[int, str, int]]:
+        """Called once per module mypy parses: a module parsed a second time
+        (the daemon, after an edit) may declare its functions otherwise, so
+        what was learnt by full name, and about classes, is forgotten."""
+        if file.fullname in self._parsed:
+            self._callees.clear()
+            self._function_hooks.clear()
+            self._method_hooks.clear()
+            self._safety.forget()
+            self._oracle.forget()
+        self._parsed.add(file.fullname)
+        return []
 
     def _callee(self, fullname: str) -> CalleeFacts | None:
         """Facts for a callee (a function hook and a method hook may ask for

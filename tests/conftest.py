@@ -69,13 +69,13 @@ def mypy_env(mypy_envs: MypyEnvs) -> MypyEnv:
 # --------------------------------------------------------------------------
 # A line in the terminal summary with the cost of the mypy runs.
 
-_durations: dict[str, list[float]] = {"cold": [], "warm": []}
+_durations: dict[str, list[float]] = {"cold": [], "warm": [], "daemon": []}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     # Runs in the controller too under xdist (user_properties travel along).
     for name, value in report.user_properties:
-        if name in ("mypy_cold_seconds", "mypy_warm_seconds") and report.when == "call":
+        if name in ("mypy_cold_seconds", "mypy_warm_seconds", "mypy_daemon_seconds") and report.when == "call":
             _durations[name.split("_")[1]].append(float(value))
 
 

@@ -37,9 +37,8 @@ def add_checkpoint(semanal: object, func: object) -> None:
         return
     if not isinstance(func, FuncDef) or is_trivial_body(func.body):
         return
-    body = func.body.body
-    if body and is_checkpoint(body[0]):
-        return  # mypy analyses a signature again when it defers a function
+    # The name first: the daemon, analysing a module's top level again,
+    # drops every name of the module while the body keeps its checkpoint.
     module = semanal.cur_mod_node
     if _LOCAL_NAME not in module.names:
         target = semanal.lookup_fully_qualified_or_none(CHECKPOINT_FULLNAME)
@@ -48,6 +47,9 @@ def add_checkpoint(semanal: object, func: object) -> None:
         module.names[_LOCAL_NAME] = SymbolTableNode(
             GDEF, target.node, module_public=False, module_hidden=True
         )
+    body = func.body.body
+    if body and is_checkpoint(body[0]):
+        return  # mypy analyses a signature again when it defers a function
     callee = NameExpr(_LOCAL_NAME)
     call = CallExpr(callee, [], [], [])
     stmt = ExpressionStmt(call)

@@ -32,7 +32,7 @@ from mypy_ownership.model.runtime import CHANNEL_SENDS
 class BorrowChecker:
     def __init__(self, oracle: MutationOracle) -> None:
         self._oracle = oracle
-        self._module: MypyFile | None = None
+        self._checker: TypeChecker | None = None
         self._analyses: dict[int, BorrowAnalysis] = {}
 
     # -- the checkpoint: the body ---------------------------------------------------
@@ -82,13 +82,13 @@ class BorrowChecker:
         return BodyScan(analysis, self._oracle, mutations_only=True).scan(func.body)
 
     def _reset_for(self, api: TypeChecker) -> None:
-        if api.tree is not self._module:
-            self._module = api.tree
+        if api is not self._checker:
+            self._checker = api
             self._analyses = {}
 
     def analysis_for(self, api: CheckerPluginInterface) -> BorrowAnalysis | None:
         assert isinstance(api, TypeChecker)
-        if api.tree is not self._module:
+        if api is not self._checker:
             return None
         for frame in reversed(api.scope.stack):
             if isinstance(frame, FuncItem):

@@ -73,7 +73,7 @@ class NameAliasWalker(FlowWalker[Var]):
 class ConflictChecker:
     def __init__(self) -> None:
         # the name aliases of the functions of the module being checked
-        self._module: MypyFile | None = None
+        self._checker: TypeChecker | None = None
         self._roots: dict[int, tuple[FuncItem, dict[NameExpr, frozenset[Var]]]] = {}
 
     def check_call(self, call: Call) -> list[Diagnostic]:
@@ -97,8 +97,8 @@ class ConflictChecker:
 
     def _roots_at(self, api: object) -> dict[NameExpr, frozenset[Var]]:
         assert isinstance(api, TypeChecker)
-        if api.tree is not self._module:
-            self._module, self._roots = api.tree, {}
+        if api is not self._checker:
+            self._checker, self._roots = api, {}
         func = api.scope.current_function()
         if func is None:
             return {}

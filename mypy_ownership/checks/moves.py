@@ -31,7 +31,7 @@ class MoveChecker:
 
     def __init__(self, safety: ThreadSafety) -> None:
         self._safety = safety
-        self._module: MypyFile | None = None
+        self._checker: TypeChecker | None = None
         self._graphs: dict[int, tuple[FuncItem | MypyFile, UseGraph]] = {}
 
     def check_call(self, call: Call) -> list[Diagnostic]:
@@ -80,9 +80,11 @@ class MoveChecker:
 
     def _graph(self, api: CheckerPluginInterface) -> UseGraph | None:
         assert isinstance(api, TypeChecker)
-        if api.tree is not self._module:
-            # Bodies of modules already checked are freed: drop their graphs.
-            self._module = api.tree
+        if api is not self._checker:
+            # A new checker for each module (and, in the daemon, for each
+            # re-check of one, whose functions keep their objects but may
+            # have new bodies): the graphs of the last one are dropped.
+            self._checker = api
             self._graphs = {}
         owner: FuncItem | MypyFile | None = api.scope.current_function()
         if owner is None:

@@ -76,13 +76,15 @@ class ClassFactsRecorder:
 
     mypy analyses a class again on every deferred pass over its module (the
     same ClassDef, the same bodies): what the bodies say is kept for the
-    module being analysed, and only for it, keyed by the class."""
+    module being analysed, and only for it, keyed by the class and held with
+    its methods' bodies (the daemon keeps a class's objects across an edit
+    but gives its methods new bodies)."""
 
     __slots__ = ("_module", "_bodies")
 
     def __init__(self) -> None:
         self._module: str | None = None
-        self._bodies: dict[int, tuple[ClassDef, list[dict[str, Any]], dict[str, Any]]] = {}
+        self._bodies: dict[int, tuple[ClassDef, list[Block], list[dict[str, Any]], dict[str, Any]]] = {}
 
     def record(self, ctx: ClassDefContext) -> None:
         if getattr(ctx.api, "is_stub_file", False):
@@ -116,13 +118,18 @@ class ClassFactsRecorder:
         if self._module != module:
             self._module, self._bodies = module, {}
         kept = self._bodies.get(id(ctx.cls))
-        if kept is not None and kept[0] is ctx.cls and len(kept[1]) == len(funcs):
-            return kept[1], kept[2]
+        if (
+            kept is not None
+            and kept[0] is ctx.cls
+            and len(kept[1]) == len(funcs)
+            and all(body is func.body for body, func in zip(kept[1], funcs))
+        ):
+            return kept[2], kept[3]
         made: _Assignments = {}
         bodies = [_method_facts(func, made) for func in funcs]
         resolved = {name: _agreed_keywords(name, made, frozenset()) for name in made}
         kept_made_with = {name: kw for name, kw in resolved.items() if kw}
-        self._bodies[id(ctx.cls)] = (ctx.cls, bodies, kept_made_with)
+        self._bodies[id(ctx.cls)] = (ctx.cls, [func.body for func in funcs], bodies, kept_made_with)
         return bodies, kept_made_with
 
 

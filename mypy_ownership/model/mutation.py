@@ -33,6 +33,10 @@ class MutationOracle:
         self._overlays = overlays
         self._memo: dict[tuple[str, str], bool] = {}
 
+    def forget(self) -> None:
+        """Drop every answer (the classes they were about may have changed)."""
+        self._memo.clear()
+
     def mutates(self, receiver: Type | None, method: str) -> bool:
         t = get_proper_type(receiver)
         if not isinstance(t, Instance):

@@ -165,6 +165,10 @@ class ThreadSafety:
         self._report_any = report_any
         self._memo: dict[tuple[str, Trait], Problem | None] = {}
 
+    def forget(self) -> None:
+        """Drop every answer (the classes they were about may have changed)."""
+        self._memo.clear()
+
     def problem(self, typ: Type | None, trait: Trait) -> Problem | None:
         """Why ``typ`` is not ``trait``; None when it is."""
         if typ is None:
