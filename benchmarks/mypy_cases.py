@@ -37,8 +37,8 @@ code and listed.
 
 What is left out, and counted by reason:
 
-* cases whose main module does not parse on the running Python
-  (``ast.parse``: newer syntax, or a syntax error on purpose);
+* cases whose main module mypy's parser stops on (a syntax error on
+  purpose: a blocking error, which would end the whole chunk's run);
 * cases that stop plain mypy (a blocking error, which ends the whole
   run, or a crash of mypy itself): the file is dropped from its chunk and
   the chunk runs again;
@@ -202,8 +202,34 @@ def extract(corpus: Path, files: Sequence[str] = ()) -> list[Case]:
     return cases
 
 
+UNPARSEABLE = "does not parse (mypy's parser stops on it)"
+
+
 def parse_problem(case: Case) -> str | None:
-    """Why the running Python cannot parse the case, if it cannot."""
+    """Why mypy's parser cannot parse the case, if it cannot: a blocking
+    error, which would stop a whole chunk's run.  mypy's parser, not
+    Python's: mypy 2.x parses syntax newer than the running Python (PEP 695
+    generics, t-strings) and checks it.  Python's ``ast`` decides only if
+    mypy's parser cannot be called (its API is mypy's own, not public)."""
+    try:
+        from mypy.errors import Errors
+        from mypy.options import Options
+        from mypy.parse import parse
+
+        options = Options()
+        errors = Errors(options)
+        errors.set_file(case.path, case.module, options)
+        parse(case.source, case.path, case.module, errors, options, eager=True)
+    except (ImportError, TypeError, AttributeError):
+        return _ast_problem(case)
+    except Exception as e:  # a crash of mypy's parser stops the run too
+        return f"mypy's parser raises {type(e).__name__}: {e}"
+    if errors.is_blockers():
+        return next(iter(errors.new_messages()), "a blocking error")
+    return None
+
+
+def _ast_problem(case: Case) -> str | None:
     try:
         ast.parse(case.source, case.path)
     except SyntaxError as e:
@@ -557,7 +583,7 @@ def run_all(
     for case in cases:
         problem = parse_problem(case)
         if problem:
-            result.skip("does not parse on the running Python", case, problem)
+            result.skip(UNPARSEABLE, case, problem)
         else:
             parsed.append(case)
     work = Path(tempfile.mkdtemp(prefix="mypy-cases-")) if keep is None else keep
@@ -612,7 +638,7 @@ def report(cases: list[Case], result: ChunkResult, runner: Runner, seconds: floa
     out.append(f"skipped: {skipped}")
     for reason, items in sorted(result.skipped.items()):
         out.append(f"  {len(items):5d}  {reason}")
-        if reason != "does not parse on the running Python" and reason != NONDETERMINISTIC:
+        if reason != NONDETERMINISTIC:
             for case, detail in items:
                 out.append(f"         {case.test_file}::{case.name}  {detail}")
     out += [f"PROBLEM: {problem}" for problem in result.problems]

@@ -145,8 +145,11 @@ x: int = 1
 [case testMypyError]
 x: int = ""
 reveal_type(x)
-[case testNewSyntax]
+[case testSyntaxError]
 def f(: pass
+[case testNewSyntax]
+def first[T](xs: list[T]) -> T:
+    return xs[0]
 [case testBlocking]
 break
 [case testMarkers]
@@ -168,13 +171,14 @@ def _run_small(tmp_path: Path) -> tuple[list, object]:
 
 def test_the_harness_checks_skips_and_counts(tmp_path: Path) -> None:
     cases, result = _run_small(tmp_path)
-    assert len(cases) == 5
+    assert len(cases) == 6
     skipped = {reason: [c.name for c, _ in items] for reason, items in result.skipped.items()}
     assert skipped == {
-        "does not parse on the running Python": ["testNewSyntax"],
+        mypy_cases.UNPARSEABLE: ["testSyntaxError"],
         mypy_cases.BLOCKING: ["testBlocking"],
     }
-    assert sorted(c.name for c in result.checked) == ["testClean", "testMarkers", "testMypyError"]
+    # PEP 695 syntax: mypy parses it whatever the running Python
+    assert sorted(c.name for c in result.checked) == ["testClean", "testMarkers", "testMypyError", "testNewSyntax"]
     assert result.harmed == [] and result.problems == []
     [(case, lines)] = result.reported
     assert case.name == "testMarkers"
