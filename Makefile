@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-cases test-daemon test-mypy-oldest test-runtime bench clean
+.PHONY: setup demo test test-cases test-daemon test-mypy-oldest test-runtime no-harm bench clean
 
 # mypy cannot follow the import hooks of a default editable install, so the
 # install is "strict": a tree of links to the sources.  A new source file
@@ -62,6 +62,11 @@ test-mypy-oldest: $(OLDEST_STAMP)
 
 test-runtime: $(STAMP)
 	$(PY) -m pytest -q tests/runtime
+
+# The plugin over mypy's own check-*.test cases (../shared/mypy-check-cases,
+# or MYPY_CHECK_CASES): mypy's output must not change.  make test runs it too.
+no-harm: $(STAMP)
+	$(PY) benchmarks/mypy_cases.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
