@@ -56,9 +56,11 @@ $(OLDEST_STAMP): pyproject.toml $(SOURCE_LIST)
 	$(OLDEST)/bin/python -m pip install --quiet -e '.[test]' 'mypy==$(MYPY_OLDEST)' --config-settings editable_mode=strict
 	touch $(OLDEST_STAMP)
 
+# Left out: the one case written in PEP 695 syntax, which mypy 2.0 cannot
+# parse on a Python older than 3.12 ("Expected '('", plugin or not).
 test-mypy-oldest: $(OLDEST_STAMP)
 	$(OLDEST)/bin/python -m mypy --version
-	$(OLDEST)/bin/python -m pytest -n 2 -q tests/test_cases.py
+	$(OLDEST)/bin/python -m pytest -n 2 -q tests/test_cases.py -k "not markerOnPep695GenericParameter"
 
 test-runtime: $(STAMP)
 	$(PY) -m pytest -q tests/runtime
