@@ -40,7 +40,11 @@ from mypy.nodes import (
     Var,
 )
 
+from mypy.types import AnyType, get_proper_type
+
+from mypy_ownership.analysis.copyable import is_copy
 from mypy_ownership.analysis.flow import UseKey
+from mypy_ownership.analysis.paths import ITEM, type_at
 from mypy_ownership.analysis.handoff import Conflicts
 from mypy_ownership.analysis.syntax import expression_children, function_of, statement_children
 from mypy_ownership.model.call import Call
@@ -136,24 +140,38 @@ def _stores_into(t: Expression, var: Var, rebinding: bool) -> bool:
 
 def _writes_here(name: NameExpr, parents: list[Expression], oracle: MutationOracle) -> bool:
     """Is this reference a write: a mutating method called on it (or on
-    something reached from it), or handed to a call that is not a builtin?"""
+    something reached from it), or handed to a call that is not a builtin
+    (itself, or a part of it that may be mutable: ``f(args.text)`` hands
+    over a string, or a value whose type the analysis cannot see, and
+    writes nothing)?"""
     inner: Expression = name
+    path: list[str] = []
     for parent in reversed(parents):
         if isinstance(parent, CallExpr):
             if parent.callee is inner:
                 return isinstance(inner, MemberExpr) and _mutating_call(inner, oracle)
-            return not _builtin(parent)
+            return not _builtin(parent) and (not path or _part_may_be_mutated(name, path))
         if isinstance(parent, MemberExpr) and parent.expr is inner:
             inner = parent
+            path.append(parent.name)
             continue
         if isinstance(parent, IndexExpr) and parent.base is inner:
             inner = parent
+            path.append(ITEM)
             continue
         if isinstance(parent, (TupleExpr, ListExpr, DictExpr)):
             inner = parent  # packed into an argument: `Thread(args=(v,))`
             continue
         return False
     return False
+
+
+def _part_may_be_mutated(name: NameExpr, path: list[str]) -> bool:
+    """Is the part of ``name``'s value at ``path`` of a known type that is
+    not immutable (a list attribute, an item of a list of lists)?"""
+    root = name.node.type if isinstance(name.node, Var) else None
+    part = get_proper_type(type_at(root, tuple(path)))
+    return part is not None and not isinstance(part, AnyType) and not is_copy(part)
 
 
 def _mutating_call(member: MemberExpr, oracle: MutationOracle) -> bool:
