@@ -4,7 +4,9 @@
 ``flow`` is the one control-flow walker (branches, loops, ``try``, ``match``)
 that ``aliases`` and the move check build on; ``paths`` names places
 (``v.items[0]``) and computes their types; ``copyable`` says which types are
-Rust's ``Copy`` (immutable values, never moved); ``checkpoint`` gives a
-function with borrowed parameters a call back when mypy checks its body.
+Rust's ``Copy`` (immutable values, never moved); ``made_with`` reads the
+constant keywords a value was made with; ``checkpoint`` gives a function
+with borrowed parameters a call back when mypy checks its body; ``handoff``
+follows a value a library hands to a thread until a join gives it back.
 Nothing here knows a rule or reports anything: the layers above do.
 """

@@ -4,8 +4,11 @@
 ``call`` is the one object a call's checks share (the callee, the formals
 mypy matched, what crosses into another thread); ``crossings`` finds those
 values; ``class_facts`` records what each method of a user class does to
-``self``; ``mutation`` decides which methods mutate; ``thread_safety``
-derives ``Send`` and ``Sync``; ``made_with`` reads the keyword arguments a
-value was made with; ``runtime`` is the catalogue of what ``fearless``'s own
-types are to the checker.  The model reports nothing: the checks do.
+``self`` and ``guarded`` which of its locks each access holds;
+``mutation`` decides which methods mutate; ``thread_safety`` derives ``Send``
+and ``Sync``; ``borrow_scan`` matches a body's mutations and stores against
+its borrows; ``hazards`` says who writes a value handed to a thread, on
+either side; ``runtime`` is the catalogue of what ``fearless``'s own types
+are to the checker.  The model words findings but reports nothing: the
+checks return them and ``dispatch`` reports them.
 """
