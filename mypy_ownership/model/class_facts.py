@@ -68,7 +68,7 @@ from mypy.types import CallableType, UnboundType
 from mypy_ownership.analysis.checkpoint import add_checkpoint
 from mypy_ownership.analysis.made_with import agree, constant_keywords, is_none_literal, maker_of
 from mypy_ownership.markers import Marker
-from mypy_ownership.model.guarded import ACCESSES, method_accesses, takes_own_lock
+from mypy_ownership.model.guarded import ACCESSES, method_accesses
 from mypy_ownership.model.runtime import OPT_IN_DECORATORS
 
 from mypy_ownership.analysis.paths import place_of
@@ -134,9 +134,10 @@ class ClassFactsRecorder:
         ):
             return kept[2], kept[3]
         made: _Assignments = {}
-        bodies = [_method_facts(func, made, self._watched) for func in funcs]
+        walked = [_method_facts(func, made, self._watched) for func in funcs]
+        bodies = [facts for facts, _ in walked]
         self_names = [func.arguments[0].variable.name for func in funcs]
-        if any(takes_own_lock(func, name) for func, name in zip(funcs, self_names)):
+        if any(takes_lock for _, takes_lock in walked):
             for func, name, facts in zip(funcs, self_names, bodies):
                 accesses = method_accesses(func, name)
                 if accesses:
@@ -265,12 +266,18 @@ _INNER_STATEMENTS: dict[type, Callable[[Any], list[Node]]] = {
 }
 
 
-def _method_facts(func: FuncDef, made_with: _Assignments, watched: Container[str]) -> dict[str, Any]:
+def _method_facts(
+    func: FuncDef, made_with: _Assignments, watched: Container[str]
+) -> tuple[dict[str, Any], bool]:
     """Every class of every checked module comes through here: its
     statements are walked in Python (they are few), its expressions are
-    listed by mypy's compiled traverser (most nodes are expressions)."""
+    listed by mypy's compiled traverser (most nodes are expressions).  Also
+    whether the method takes a lock of ``self``'s (``with self.x:``,
+    ``self.x.acquire()``): only such classes get the lock facts
+    (``guarded``), found in the same walk."""
     self_name = func.arguments[0].variable.name
     writes = False
+    takes_lock = False
     stack: list[Node] = [func.body]
     while stack:
         node = stack.pop()
@@ -291,6 +298,8 @@ def _method_facts(func: FuncDef, made_with: _Assignments, watched: Container[str
         elif kind is DelStmt:
             writes = writes or _writes_below_self(node.expr, self_name)  # type: ignore[attr-defined]
         else:
+            if kind is WithStmt and not takes_lock:
+                takes_lock = any(_is_self_attribute(e, self_name) for e in node.expr)  # type: ignore[attr-defined]
             inner = _INNER_STATEMENTS.get(kind)
             if inner is not None:
                 stack.extend(inner(node))
@@ -307,6 +316,8 @@ def _method_facts(func: FuncDef, made_with: _Assignments, watched: Container[str
             continue
         if place.path:
             attr_calls.append([list(place.path), callee.name])
+            if callee.name == "acquire" and _is_self_attribute(callee.expr, self_name):
+                takes_lock = True
         else:
             self_calls.add(callee.name)
     facts: dict[str, Any] = {}
@@ -316,7 +327,12 @@ def _method_facts(func: FuncDef, made_with: _Assignments, watched: Container[str
         facts["self_calls"] = sorted(self_calls)
     if attr_calls:
         facts["attr_calls"] = attr_calls
-    return facts
+    return facts, takes_lock
+
+
+def _is_self_attribute(e: Expression, self_name: str) -> bool:
+    """``self.x`` itself."""
+    return type(e) is MemberExpr and type(e.expr) is NameExpr and e.expr.name == self_name
 
 
 def _writes_below_self(target: Expression, self_name: str) -> bool:

@@ -58,27 +58,6 @@ ACCESSES = "accesses"
 _Found = dict[str, dict[tuple[str, tuple[str, ...]], int]]
 
 
-def takes_own_lock(func: FuncDef, self_name: str) -> bool:
-    """Does ``func`` hold an attribute of ``self`` (``with self.x:``,
-    ``self.x.acquire()``)?  A cheap scan for the classes worth recording."""
-    for e in get_subexpressions(func.body):
-        if type(e) is CallExpr and type(e.callee) is MemberExpr and e.callee.name == "acquire":
-            if _self_attribute(e.callee.expr, self_name) is not None:
-                return True
-    stack: list[Node] = [func.body]
-    while stack:
-        node = stack.pop()
-        kind = type(node)
-        if kind is WithStmt:
-            if any(_self_attribute(e, self_name) is not None for e in node.expr):  # type: ignore[attr-defined]
-                return True
-        for inner in _blocks(node):
-            stack.append(inner)
-        if kind is Block:
-            stack.extend(node.body)  # type: ignore[attr-defined]
-    return False
-
-
 def method_accesses(func: FuncDef, self_name: str) -> dict[str, list[list[Any]]]:
     """The ``"accesses"`` fact of one method (see the module's docstring).
     ``__init__`` has none: it runs before the object is shared."""
