@@ -46,7 +46,6 @@ from mypy.nodes import (
     IfStmt,
     Import,
     ImportFrom,
-    IntExpr,
     LambdaExpr,
     ListComprehension,
     ListExpr,
@@ -74,7 +73,9 @@ from mypy_ownership.analysis.syntax import (
     closure_references,
     expression_children,
     function_of,
+    is_false_literal,
     is_noreturn_call,
+    is_true_literal,
     pattern_children,
 )
 
@@ -174,18 +175,6 @@ def _copy(state: State[T] | None) -> State[T] | None:
     return None if state is None else dict(state)
 
 
-def _is_true_literal(e: Expression) -> bool:
-    if isinstance(e, NameExpr) and e.fullname == "builtins.True":
-        return True
-    return isinstance(e, IntExpr) and e.value != 0
-
-
-def _is_false_literal(e: Expression) -> bool:
-    if isinstance(e, NameExpr) and e.fullname == "builtins.False":
-        return True
-    return isinstance(e, IntExpr) and e.value == 0
-
-
 class FlowWalker(Generic[T]):
     """The control flow of a body; subclasses say what a reference and a
     binding do to the state (which maps each variable to a set of ``T``)."""
@@ -195,8 +184,11 @@ class FlowWalker(Generic[T]):
         self.state: State[T] | None = {}
         self.loops: list[_LoopFrame[T]] = []
         # Open `try` statements: every use inside a guarded body is added to
-        # these, so each holds the join of all the states the body passed.
+        # these, so each holds the join of all the states the body passed;
+        # ``handling``: the ids of the ones that feed `except` handlers (the
+        # others feed a `finally`, which a `return` reaches too).
         self.collectors: list[State[T]] = []
+        self.handling: set[int] = set()
         self.nonlocal_names: set[str] = set()
         self.by_name: dict[str, Var] = {}
         # local closures -> the variables they capture, with their references
@@ -214,13 +206,16 @@ class FlowWalker(Generic[T]):
         too)."""
         raise NotImplementedError
 
-    def record(self, var: Var) -> None:
+    def record(self, var: Var, *, raises: bool = True) -> None:
         """Fold the state of ``var`` into every open ``try``: a handler or
-        ``finally`` block sees every state its guarded code passed."""
+        ``finally`` block sees every state its guarded code passed (with
+        ``raises`` False, a point no exception leaves: the ``finally`` only)."""
         if self.state is None:
             return
         now = self.state.get(var, _NOTHING)
         for collector in self.collectors:
+            if not raises and id(collector) in self.handling:
+                continue
             mine = collector.get(var)
             collector[var] = now if mine is None else mine | now
 
@@ -301,7 +296,7 @@ class FlowWalker(Generic[T]):
             after = _copy(self.state)
             self.expr(s.msg)  # evaluated only on failure, which raises
             self.state = after
-        if _is_false_literal(s.expr):
+        if is_false_literal(s.expr):
             self.state = None
 
     def break_stmt(self, s: BreakStmt) -> None:
@@ -325,7 +320,7 @@ class FlowWalker(Generic[T]):
         self.state = _join(exits)
 
     def while_stmt(self, s: WhileStmt) -> None:
-        exit_state, frame = self.loop(s.body, condition=s.expr, forever=_is_true_literal(s.expr))
+        exit_state, frame = self.loop(s.body, condition=s.expr, forever=is_true_literal(s.expr))
         self.after_loop(exit_state, frame, s.else_body)
 
     def for_stmt(self, s: ForStmt) -> None:
@@ -382,8 +377,10 @@ class FlowWalker(Generic[T]):
         if to_finally is not None:
             self.collectors.append(to_finally)
         self.collectors.append(to_handlers)
+        self.handling.add(id(to_handlers))
         self.block(s.body)
         self.collectors.pop()
+        self.handling.discard(id(to_handlers))
         if s.else_body is not None and self.state is not None:
             self.block(s.else_body)
         exits: list[State[T] | None] = [self.state]

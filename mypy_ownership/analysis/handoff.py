@@ -16,13 +16,23 @@ loop fixed points) follows one moved variable through three phases:
 A call that raises hands nothing over: the ``except`` handlers of a ``try``
 around it see the states before it (the walker folds the state into an open
 ``try`` before each statement and at each use, never right after the
-hand-off inside one statement).  An ``await`` that ends the hand-off can be
-cancelled while the thread still runs: the handlers see the value lent.
+hand-off inside one statement; not at all for a statement that cannot raise,
+``may_raise``, which reaches only a ``finally``).  An ``await`` that ends the
+hand-off can be cancelled while the thread still runs: the handlers see the
+value lent.  An exception that leaves ``with executor:`` waits for its work
+too: what the body passes reaches an enclosing ``try`` after the wait.
 
 The objects that stand for the thread (``holders``: the ``Thread`` or
-``Future`` the call made, a list it was put in, a loop variable over that
-list, the executor it was submitted to) are collected as the walk meets
-them; joining one of them ends the hand-off on that path.
+``Future`` the call made, a list it was put in or appended to, a loop
+variable over that list, a future wrapping it, the executor it was submitted
+to) are collected as the walk meets them; joining one of them ends the
+hand-off on that path, and a callback added to one runs after the work.
+
+Building another thread with the lent value (a closure capturing it,
+``args=(v,)``, the same construction in the next iteration) is no use: the
+uses there wait (``pending``, then ``built`` by the name or list holding
+that thread) for its ``start()``, where the value reaches a second thread
+while ours may still run: a conflict when either thread's code writes.
 
 The result: for each use of the variable, the phases it can be reached in
 (``found``), whether the caller writes there (``conflicts`` decides, given
@@ -36,21 +46,32 @@ from collections.abc import Callable
 
 from mypy.nodes import (
     AwaitExpr,
+    BreakStmt,
+    BytesExpr,
     CallExpr,
+    ContinueStmt,
     DelStmt,
     Expression,
+    ExpressionStmt,
+    FloatExpr,
     ForStmt,
     IndexExpr,
+    IntExpr,
+    LambdaExpr,
     MemberExpr,
     NameExpr,
     NameExpr as _Name,
     OperatorAssignmentStmt,
+    PassStmt,
     RefExpr,
+    ReturnStmt,
     Statement,
+    StrExpr,
     TupleExpr,
     Var,
     WithStmt,
 )
+from mypy.types import Instance, get_proper_type
 
 from mypy_ownership.analysis.flow import (
     _MAX_LOOP_ROUNDS,
@@ -84,6 +105,17 @@ WAIT_FUNCTIONS = frozenset(
         "concurrent.futures.as_completed",
     }
 )
+# Constructors that hand nothing over until the object's ``start()``.
+STARTED_LATER = frozenset(
+    {"threading.Thread", "threading.Timer", "multiprocessing.dummy.DummyProcess", "multiprocessing.dummy.Process"}
+)
+# Calls that wrap a future into one that is done when it is.
+FUTURE_WRAPPERS = frozenset({"asyncio.futures.wrap_future", "asyncio.wrap_future", "tornado.gen.convert_yielded"})
+# Methods of a future whose callable runs once the future's work is done.
+DONE_CALLBACKS = frozenset({"add_done_callback"})
+# Logging calls: logging swallows what goes wrong while it logs.
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+_LOGGERS = frozenset({"logging.Logger", "logging.LoggerAdapter", "logging.RootLogger"})
 # Methods that put the new thread or future into a container.
 _STORE_METHODS = frozenset({"append", "add", "extend", "insert", "appendleft", "put", "setdefault"})
 
@@ -118,6 +150,12 @@ class HandoffWalker(FlowWalker[str]):
         self.reported: dict[UseKey, bool] = {}
         self.starts: list[Expression] = []
         self.joins = False
+        self.quiet = False
+        # Other threads built with the lent value, not started yet: the
+        # uses at their construction (does that thread write?), by the
+        # expressions that hold them, then by the variables they are bound to.
+        self.pending: dict[int, dict[UseKey, bool]] = {}
+        self.built: dict[Var, dict[UseKey, bool]] = {}
         callee = call.callee
         if isinstance(callee, MemberExpr) and isinstance(callee.expr, NameExpr) and isinstance(callee.expr.node, Var):
             self.pools.add(callee.expr.node)
@@ -144,21 +182,53 @@ class HandoffWalker(FlowWalker[str]):
         if var is not self.var or self.state is None:
             return
         phases = self._phases()
-        if LENT in phases:
-            parents = self.stack[:-1]
+        parents = self.stack[:-1]
+        if LENT in phases and not self._later(key, parents):
             store = bool(self.stack) and id(self.stack[-1]) in self.written
             if parents and isinstance(parents[-1], (IndexExpr, MemberExpr)) and id(parents[-1]) in self.written:
                 store = True
-            # used again in the call that hands it over (the next iteration's): handed on
-            writes = any(p is self.call for p in parents) or self.conflicts(key, parents, store)
+            # used again in the call that hands it over (the next iteration's):
+            # a second thread gets it, running the same code
+            again = any(p is self.call for p in parents)
+            writes = self.thread_writes if again else self.conflicts(key, parents, store)
             if self.thread_writes or writes:
                 self.reported[key] = self.reported.get(key, False) or writes
                 self._set((phases - {LENT}) | {DONE})
         self.record(var)
 
+    def _later(self, key: UseKey, parents: list[Expression]) -> bool:
+        """Is this use one that happens later, or elsewhere: the callback
+        a future of ours runs once done, or the construction of another
+        thread (that thread gets the value at its ``start()``)?"""
+        closure = isinstance(key, tuple) or (bool(self.stack) and isinstance(self.stack[-1], LambdaExpr))
+        if closure and parents and isinstance(parents[-1], CallExpr):
+            callee = parents[-1].callee
+            if isinstance(callee, MemberExpr) and callee.name in DONE_CALLBACKS and self._mine(callee.expr):
+                return True
+        if self.at_call:
+            return False
+        if any(p is self.call for p in parents):
+            return True  # the next iteration's thread: at its start
+        for i in range(len(parents) - 1, -1, -1):
+            p = parents[i]
+            if isinstance(p, CallExpr) and isinstance(p.callee, RefExpr) and p.callee.fullname in STARTED_LATER:
+                writes = self.conflicts(key, parents, False)
+                for holder in self.stack[:i + 1]:
+                    self.pending.setdefault(id(holder), {})[key] = writes
+                return True
+        return False
+
     def bind(self, var: Var, kind: int | None, source: Source) -> None:
         if self.state is not None and var is self.var:
             self.state.pop(var, None)  # a new value: not the one handed over
+        self.built.pop(var, None)
+        other = self._other(source.expr if isinstance(source, ItemOf) else source)
+        if other:
+            self.built[var] = other
+        if isinstance(source, CallExpr) and isinstance(source.callee, RefExpr) and source.callee.fullname in FUTURE_WRAPPERS:
+            if any(self._mine(a) for a in source.args):
+                self.holders.add(var)
+                return
         if isinstance(source, ItemOf) and isinstance(source.expr, NameExpr) and source.expr.node in self.holders:
             self.holders.add(var)
         elif isinstance(source, Expression) and id(source) in self.ancestors:
@@ -168,9 +238,13 @@ class HandoffWalker(FlowWalker[str]):
 
     def statement(self, s: Statement) -> None:
         # What a `try` around this statement sees if it raises: the state
-        # before it (a raising hand-off handed nothing over).
+        # before it (a raising hand-off handed nothing over).  A statement
+        # that cannot raise (`return`, `pass`, a logging call) reaches only
+        # a `finally`.
+        raises = may_raise(s)
         if self.collectors:
-            self.record(self.var)
+            self.record(self.var, raises=raises)
+        self.quiet = not raises  # nor do the uses in it
         # (the walker's table of handlers holds its own methods, not these)
         if isinstance(s, WithStmt):
             self.with_stmt(s)
@@ -182,6 +256,10 @@ class HandoffWalker(FlowWalker[str]):
             self.for_stmt(s)
         else:
             super().statement(s)
+        self.quiet = False
+
+    def record(self, var: Var, *, raises: bool = True) -> None:
+        super().record(var, raises=raises and not self.quiet)
 
     def expr(self, e: Expression) -> None:
         self.stack.append(e)
@@ -213,10 +291,27 @@ class HandoffWalker(FlowWalker[str]):
         super().delete(s)
 
     def with_stmt(self, s: WithStmt) -> None:
-        super().with_stmt(s)
+        pool = False
         for expr, target in zip(s.expr, s.target):
-            if _var_of(target) in self.pools or _var_of(expr) in self.pools or id(expr) in self.ancestors:
-                self._end()  # leaving `with executor:` waits for its work
+            self.expr(expr)
+            if target is not None:
+                self.target(target, expr)
+            pool = pool or _var_of(target) in self.pools or _var_of(expr) in self.pools or id(expr) in self.ancestors
+        if not pool:
+            self.block(s.body)
+            return
+        # Leaving `with executor:` waits for its work, on every way out:
+        # what raises out of the body reaches an enclosing `try` after it.
+        outer, leaving = self.collectors, {self.var: self._phases()} if self.state is not None else {}
+        self.collectors = [leaving]
+        self.block(s.body)
+        self.collectors = outer
+        normal, self.state = self.state, leaving
+        self._end()
+        if outer:
+            self.record(self.var)
+        self.state = normal
+        self._end()
 
     def _after_call(self, e: CallExpr) -> None:
         callee = e.callee
@@ -226,19 +321,28 @@ class HandoffWalker(FlowWalker[str]):
             if self.at_call:
                 self._start(e)
             else:
-                self._set(frozenset({BUILT}))
+                # (a thread of an earlier iteration may still have it)
+                self._set((self._phases() & {LENT, DONE}) | {BUILT})
             return
         if isinstance(callee, MemberExpr):
             receiver = callee.expr
-            mine = receiver is self.call or _var_of(receiver) in self.holders
+            mine = self._mine(receiver)
             if callee.name == "start" and mine:
                 self._start(e)
+            elif callee.name == "start" and self._other(receiver):
+                self._start_other(e, self._other(receiver) or {})
             elif callee.name in JOIN_METHODS and mine:
                 self._end()
             elif callee.name in POOL_METHODS and _var_of(receiver) in self.pools and not _no_wait(e):
                 self._end()
-            elif callee.name in _STORE_METHODS and any(id(a) in self.ancestors for a in e.args):
-                self._hold(receiver)
+            elif callee.name in _STORE_METHODS:
+                if any(id(a) in self.ancestors or _var_of(a) in self.holders for a in e.args):
+                    self._hold(receiver)
+                container = _var_of(receiver)
+                for a in e.args:
+                    other = self._other(a)
+                    if other and container is not None:
+                        self.built.setdefault(container, {}).update(other)
         elif isinstance(callee, RefExpr) and callee.fullname in WAIT_FUNCTIONS:
             if any(_var_of(a) in self.holders or id(a) in self.ancestors for a in e.args):
                 self._end()
@@ -250,11 +354,28 @@ class HandoffWalker(FlowWalker[str]):
         if self.at_call and at is self.call:
             phases = frozenset({LENT})
         elif BUILT in phases:
+            if LENT in phases:
+                # the thread of an earlier iteration still has it: a second
+                # thread running the same code gets it too
+                self._start_other(at, {(at, self.var): self.thread_writes})
+                phases = self._phases()
             phases = (phases - {BUILT}) | {LENT}
         else:
             return
         self.starts.append(at)
         self._set(phases)
+
+    def _start_other(self, at: Expression, uses: dict[UseKey, bool]) -> None:
+        """Another thread, built with the value, starts while ours may still
+        run with it: a conflict when either thread's code writes it."""
+        phases = self._phases()
+        if LENT not in phases or not uses:
+            return
+        writes = any(uses.values())
+        if self.thread_writes or writes:
+            key: UseKey = (at, self.var)
+            self.reported[key] = self.reported.get(key, False) or writes
+            self._set((phases - {LENT}) | {DONE})
 
     def for_stmt(self, s: ForStmt) -> None:
         if _var_of(s.expr) not in self.holders:
@@ -287,6 +408,19 @@ class HandoffWalker(FlowWalker[str]):
             self.joins = True
         self._move(LENT, BACK)
 
+    def _other(self, e: Expression | None) -> dict[UseKey, bool] | None:
+        """The uses of the value at the construction of another thread that
+        ``e`` stands for (that thread, a list of them), if any."""
+        if e is None:
+            return None
+        found = self.pending.get(id(e))
+        var = _var_of(e)
+        return found if found is not None or var is None else self.built.get(var)
+
+    def _mine(self, e: Expression) -> bool:
+        """Does ``e`` stand for the thread (or future) the value went to?"""
+        return e is self.call or _var_of(e) in self.holders
+
     def _hold(self, e: Expression) -> None:
         var = _var_of(e)
         if var is not None:
@@ -305,3 +439,33 @@ def _no_wait(call: CallExpr) -> bool:
             return True
     return bool(call.args) and call.arg_names[0] is None and isinstance(call.args[0], NameExpr) and call.args[0].fullname == "builtins.False"
 
+
+
+def may_raise(s: Statement) -> bool:
+    """Can an exception leave ``s``?  Not ``pass``, ``break``, ``continue``,
+    a ``return`` of a name or a constant, nor a logging call of names,
+    constants and their attributes (logging swallows what goes wrong while
+    it logs)."""
+    if isinstance(s, (PassStmt, BreakStmt, ContinueStmt)):
+        return False
+    if isinstance(s, ReturnStmt):
+        return s.expr is not None and not _plain(s.expr)
+    if isinstance(s, ExpressionStmt) and isinstance(s.expr, CallExpr):
+        return not (_logging(s.expr.callee) and all(_plain(a) for a in s.expr.args))
+    return True
+
+
+def _plain(e: Expression) -> bool:
+    while isinstance(e, MemberExpr):
+        e = e.expr
+    return isinstance(e, (NameExpr, StrExpr, IntExpr, FloatExpr, BytesExpr))
+
+
+def _logging(callee: Expression) -> bool:
+    if isinstance(callee, NameExpr) and callee.fullname.startswith("logging.") and callee.name in _LOG_METHODS:
+        return True  # logging.debug(...)
+    if not isinstance(callee, MemberExpr) or callee.name not in _LOG_METHODS:
+        return False
+    logger = callee.expr.node if isinstance(callee.expr, RefExpr) else None
+    typ = get_proper_type(logger.type) if isinstance(logger, Var) else None
+    return isinstance(typ, Instance) and typ.type.fullname in _LOGGERS

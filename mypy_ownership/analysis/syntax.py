@@ -191,6 +191,20 @@ def function_of(node: Node | None) -> FuncItem | None:
     return None
 
 
+def is_true_literal(e: Expression) -> bool:
+    """``True`` or a non-zero int (``while 1:``)."""
+    if isinstance(e, NameExpr) and e.fullname == "builtins.True":
+        return True
+    return isinstance(e, IntExpr) and e.value != 0
+
+
+def is_false_literal(e: Expression) -> bool:
+    """``False`` or ``0`` (``assert False``)."""
+    if isinstance(e, NameExpr) and e.fullname == "builtins.False":
+        return True
+    return isinstance(e, IntExpr) and e.value == 0
+
+
 def is_noreturn_call(e: Expression) -> bool:
     """Is ``e`` a call of a function declared to never return (``sys.exit``)?"""
     if not isinstance(e, CallExpr) or not isinstance(e.callee, (NameExpr, MemberExpr)):

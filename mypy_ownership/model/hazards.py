@@ -45,18 +45,12 @@ from mypy.types import AnyType, get_proper_type
 from mypy_ownership.analysis.copyable import is_copy
 from mypy_ownership.analysis.flow import UseKey
 from mypy_ownership.analysis.paths import ITEM, type_at
-from mypy_ownership.analysis.handoff import Conflicts
+from mypy_ownership.analysis.handoff import STARTED_LATER, Conflicts
 from mypy_ownership.analysis.syntax import expression_children, function_of, statement_children
 from mypy_ownership.model.call import Call
 from mypy_ownership.model.callee import Role
 from mypy_ownership.model.crossings import Crossing
 from mypy_ownership.model.mutation import MutationOracle
-
-# Constructors that hand nothing over until the object's ``start()``.
-STARTED_LATER = frozenset(
-    {"threading.Thread", "threading.Timer", "multiprocessing.dummy.DummyProcess", "multiprocessing.dummy.Process"}
-)
-
 
 def hands_over_at_call(call: Call) -> bool:
     """Does the value leave when the call returns (``submit``, ``put``), or
