@@ -253,6 +253,10 @@ def _own_expressions(stmt: Node) -> list[Expression]:
 
 
 LOCK_TYPES = frozenset({"_thread.lock", "_thread.LockType", "_thread.RLock", "threading._RLock", "threading.Condition"})
+#: The methods of a lock or a Condition: an attribute whose type is unknown
+#: (``self._cond = factory()``) that the class holds (``with self._cond:``)
+#: and calls one of these on is read as a lock.
+LOCK_METHODS = frozenset({"acquire", "release", "wait", "wait_for", "notify", "notify_all"})
 #: Per-thread state: each thread sees its own attributes of one.
 THREAD_LOCAL_TYPES = frozenset({"_thread._local", "_threading_local.local"})
 

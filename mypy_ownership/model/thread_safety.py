@@ -57,6 +57,7 @@ from mypy_ownership.model.class_facts import class_traits, is_source_class
 from mypy_ownership.model.guarded import (
     CONDITIONS,
     LATER,
+    LOCK_METHODS,
     LOCK_TYPES,
     THREAD_LOCAL_TYPES,
     Access,
@@ -413,11 +414,14 @@ class ThreadSafety:
         made_with: dict[str, Mapping[str, object]] = {}
         methods: set[str] = set()
         conditions: dict[str, str] = {}
+        used_as_lock: set[str] = set()  # attributes the class calls a lock's method on
         for base in reversed(t.type.mro):
             if not is_source_class(base):
                 continue
             made_with.update(class_traits(base).get("made_with", {}))
             conditions.update(class_traits(base).get(CONDITIONS, {}))
+            for facts in class_traits(base).get("methods", {}).values():
+                used_as_lock.update(p[0] for p, m in facts.get("attr_calls", []) if len(p) == 1 and m in LOCK_METHODS)
             as_base = map_instance_to_supertype(t, base)
             for name, sym in base.names.items():
                 node = sym.node
@@ -431,9 +435,14 @@ class ThreadSafety:
             for found in accesses.values():
                 for access in found:
                     access.held = sorted(held_locks(access.held, conditions))
-        locks = {name for name, typ in attributes.items() if _is_lock(typ)}
+        held = {h for found in accesses.values() for a in found for h in a.held}
+        locks = {
+            name
+            for name, typ in attributes.items()
+            if _is_lock(typ) or (name in used_as_lock and name in held and isinstance(get_proper_type(typ), AnyType))
+        }
         if locks:
-            if not any(locks.intersection(a.held) for found in accesses.values() for a in found):
+            if not locks & held:
                 return False, None
         elif not any(self._synchronises(typ) for typ in attributes.values()):
             return False, None
