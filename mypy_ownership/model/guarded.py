@@ -4,8 +4,13 @@ of ``self``: the fact behind "a class that synchronises itself is ``Sync``"
 is guarded here, unguarded there") to reuse.
 
 Recorded by the class hook (``class_facts``), syntax only, for every
-method of every class with source (``__init__``'s too: the calls it makes
-tell which helpers run only while the object is built).  In a method's
+method (``__init__``'s too: the calls it makes tell which helpers run only
+while the object is built) of the classes made for threads: those that
+take a lock of their own somewhere (``with self.<x>:``,
+``self.<x>.acquire()``), assign an attribute a value made for threads
+(``made_for_threads``), or derive from such a class.  The others record
+nothing, and say so: the reader trusts only a class whose every base with
+source has the facts (``SYNCHRONISED``).  In a method's
 facts, under ``"accesses"``:
 
     {attribute: [[kind, [held, ...], line], ...]}
@@ -54,6 +59,7 @@ from mypy.nodes import (
     MemberExpr,
     NameExpr,
     Node,
+    OpExpr,
     OperatorAssignmentStmt,
     OverloadedFuncDef,
     TupleExpr,
@@ -64,6 +70,7 @@ from mypy.nodes import (
 from mypy.server.subexpr import get_subexpressions
 
 ACCESSES = "accesses"
+SYNCHRONISED = "made_for_threads"  # the class fact: its accesses are recorded
 CONDITIONS = "conditions"
 LATER = "()"  # held by an access in a nested function or lambda
 # (kind, held) -> line, per attribute
@@ -145,6 +152,22 @@ def _condition(target: Expression, value: Expression, self_name: str, conditions
         lock = _self_attribute(value.args[0], self_name)
         if lock is not None and lock != name:
             conditions[name] = lock
+
+
+def made_for_threads(value: Expression) -> bool:
+    """``threading.local()``, ``queue.Queue(n)``, ``(factory or local)()``:
+    a call of a name in ``SYNC_MAKERS``."""
+    if type(value) is not CallExpr:
+        return False
+    callees = [value.callee]
+    while callees:
+        callee = callees.pop()
+        kind = type(callee)
+        if kind in (NameExpr, MemberExpr) and callee.name in SYNC_MAKERS:  # type: ignore[attr-defined]
+            return True
+        if kind is OpExpr:
+            callees += [callee.left, callee.right]  # type: ignore[attr-defined]
+    return False
 
 
 def _target(target: Expression, kind: str, self_name: str, held: tuple[str, ...], found: _Found) -> None:
@@ -257,6 +280,16 @@ LOCK_TYPES = frozenset({"_thread.lock", "_thread.LockType", "_thread.RLock", "th
 #: (``self._cond = factory()``) that the class holds (``with self._cond:``)
 #: and calls one of these on is read as a lock.
 LOCK_METHODS = frozenset({"acquire", "release", "wait", "wait_for", "notify", "notify_all"})
+#: The names that make a value made for threads (``queue.Queue()``,
+#: ``threading.local()``, ``Condition(...)``): a class that assigns one to
+#: an attribute of ``self``, like one that takes a lock of its own, gets
+#: the lock facts (``made_for_threads``).
+SYNC_MAKERS = frozenset(
+    {
+        "Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "Event", "Barrier", "local",
+        "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue",
+    }
+)
 #: Per-thread state: each thread sees its own attributes of one.
 THREAD_LOCAL_TYPES = frozenset({"_thread._local", "_threading_local.local"})
 

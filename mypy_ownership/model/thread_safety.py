@@ -59,6 +59,7 @@ from mypy_ownership.model.guarded import (
     LATER,
     LOCK_METHODS,
     LOCK_TYPES,
+    SYNCHRONISED,
     THREAD_LOCAL_TYPES,
     Access,
     accesses_in,
@@ -418,6 +419,8 @@ class ThreadSafety:
         for base in reversed(t.type.mro):
             if not is_source_class(base):
                 continue
+            if not class_traits(base).get(SYNCHRONISED):
+                return False, None  # a base (or the class) whose accesses were not recorded
             made_with.update(class_traits(base).get("made_with", {}))
             conditions.update(class_traits(base).get(CONDITIONS, {}))
             for facts in class_traits(base).get("methods", {}).values():
