@@ -382,20 +382,27 @@ def root_reassignable(owner: str, attribute: str) -> str:
     )
 
 
-_ACCESS_VERBS = {"r": "reads", "w": "assigns", "m": "writes into", "rmw": "updates"}
+_ACCESS_VERBS = {"r": "reads", "c": "calls a method of", "i": "calls", "w": "assigns", "m": "writes into", "rmw": "updates"}
 
 UNGUARDED_HELP = "hold the lock there too (\"with self.<lock>:\"), or make the attribute's value thread-safe"
 
 
+UNLOCKED_HELP = "guard it with a lock (\"with self._lock:\" in every method), or make the attribute's value thread-safe"
+
+
 def unguarded_access(attribute: str, owner: str, method: str, kind: str, line: int, locks: list[str]) -> str:
-    """The access that keeps a class that locks itself from being Sync."""
-    held = " or ".join(f'"{lock}"' for lock in locks)
+    """The access that keeps a class that synchronises itself from being
+    Sync (``locks``: its locks; none: it relies on its synchronised
+    attributes alone)."""
     verb = _ACCESS_VERBS.get(kind, "uses")
+    if not locks:
+        return f'"{owner}.{method}" {verb} "{attribute}" (line {line}), and no lock guards it'
+    held = " or ".join(f'"{lock}"' for lock in locks)
     return f'"{owner}.{method}" {verb} "{attribute}" without holding {held} (line {line}), which guards it elsewhere'
 
 
 def root_unguarded(typ: str, reason: str | None) -> str:
-    return f'"{typ}" locks itself, but not everywhere: {reason}'
+    return f'"{typ}" synchronises itself, but not everywhere: {reason}'
 
 
 def root_any(typ: str | None) -> str:

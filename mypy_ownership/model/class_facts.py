@@ -12,13 +12,18 @@ later, with types, by ``mutation``.  The facts are syntactic:
 - ``self_calls``: methods it calls on ``self``;
 - ``attr_calls``: ``[path, method]`` for calls on something reached from
   ``self`` (``self.items.append(...)`` is ``[["items"], "append"]``);
-- ``accesses``: in a class that takes a lock of its own somewhere, each
+- ``accesses``: in a class made for threads (``made_for_threads``), each
   access to an attribute of ``self`` and the locks held there (see
   ``guarded``).
 
 and about the class itself, for the thread-safety derivation:
 
 - ``unsafe_send`` / ``unsafe_sync``: the class is decorated so (trusted);
+- ``made_for_threads``: the class takes a lock of its own, assigns an
+  attribute a value made for threads or derives from such a class: it has
+  the ``accesses`` facts;
+- ``conditions``: the attributes set to a ``Condition`` built on another
+  attribute, and that one (see ``guarded``);
 - ``made_with``: for an attribute every assignment of which in the class's
   methods is a call, the constant keyword arguments all those calls pass
   (``self.conn = sqlite3.connect(path, check_same_thread=False)``); a call
@@ -68,7 +73,7 @@ from mypy.types import CallableType, UnboundType
 from mypy_ownership.analysis.checkpoint import add_checkpoint
 from mypy_ownership.analysis.made_with import agree, constant_keywords, is_none_literal, maker_of
 from mypy_ownership.markers import Marker
-from mypy_ownership.model.guarded import ACCESSES, method_accesses
+from mypy_ownership.model.guarded import ACCESSES, CONDITIONS, SYNCHRONISED, made_for_threads, method_accesses
 from mypy_ownership.model.runtime import OPT_IN_DECORATORS
 
 from mypy_ownership.analysis.paths import place_of
@@ -89,7 +94,9 @@ class ClassFactsRecorder:
 
     def __init__(self, watched: Container[str] = frozenset()) -> None:
         self._module: str | None = None
-        self._bodies: dict[int, tuple[ClassDef, list[Block], list[dict[str, Any]], dict[str, Any]]] = {}
+        self._bodies: dict[
+            int, tuple[ClassDef, list[Block], list[dict[str, Any]], dict[str, Any], dict[str, str], bool]
+        ] = {}
         # the keywords an overlay's ``__send_if__`` names: an expression
         # passed to one of them is recorded too (``NOT_CONSTANT``)
         self._watched = watched
@@ -102,7 +109,7 @@ class ClassFactsRecorder:
             for func in map(_method, _class_level(ctx.cls.defs.body))
             if func is not None and not func.is_static and not func.is_class and func.arguments
         ]
-        bodies, made_with = self._bodies_facts(ctx, funcs)
+        bodies, made_with, conditions, synchronised = self._bodies_facts(ctx, funcs)
         methods: dict[str, dict[str, Any]] = {}
         for func, facts in zip(funcs, bodies):
             # Names resolve only as the analysis goes on: looked up every pass.
@@ -113,15 +120,19 @@ class ClassFactsRecorder:
         # Only what differs from the defaults is kept: the metadata goes into
         # every cache file, and most methods neither write nor call on self.
         recorded_class: dict[str, Any] = {opt_in: True for opt_in in _opt_ins(ctx)}
+        if synchronised:
+            recorded_class[SYNCHRONISED] = True
         if methods:
             recorded_class["methods"] = methods
         if made_with:
             recorded_class["made_with"] = made_with
+        if conditions:
+            recorded_class[CONDITIONS] = conditions
         ctx.cls.info.metadata[METADATA_KEY] = recorded_class
 
     def _bodies_facts(
         self, ctx: ClassDefContext, funcs: list[FuncDef]
-    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, str], bool]:
         module = getattr(ctx.api, "cur_mod_id", None)
         if self._module != module:
             self._module, self._bodies = module, {}
@@ -132,22 +143,27 @@ class ClassFactsRecorder:
             and len(kept[1]) == len(funcs)
             and all(body is func.body for body, func in zip(kept[1], funcs))
         ):
-            return kept[2], kept[3]
+            return kept[2], kept[3], kept[4], kept[5]
         made: _Assignments = {}
         walked = [_method_facts(func, made, self._watched) for func in funcs]
         bodies = [facts for facts, _ in walked]
-        self_names = [func.arguments[0].variable.name for func in funcs]
-        if any(takes_lock for _, takes_lock in walked):
-            for func, name, facts in zip(funcs, self_names, bodies):
-                accesses = method_accesses(func, name)
+        conditions: dict[str, str] = {}
+        synchronised = any(made_for_threads for _, made_for_threads in walked) or any(
+            class_traits(b).get(SYNCHRONISED) for base in ctx.cls.info.bases for b in base.type.mro
+        )
+        if synchronised:
+            for func, facts in zip(funcs, bodies):
+                accesses = method_accesses(func, func.arguments[0].variable.name, conditions)
                 if accesses:
                     facts[ACCESSES] = accesses
         helpers = {helper for assigned in made.values() for _, _, helper in assigned if helper is not None}
         returned = {func.name: _returned_keywords(func, self._watched) for func in funcs if func.name in helpers}
         resolved = {name: _agreed_keywords(name, made, returned, frozenset()) for name in made}
         kept_made_with = {name: kw for name, kw in resolved.items() if kw}
-        self._bodies[id(ctx.cls)] = (ctx.cls, [func.body for func in funcs], bodies, kept_made_with)
-        return bodies, kept_made_with
+        self._bodies[id(ctx.cls)] = (
+            ctx.cls, [func.body for func in funcs], bodies, kept_made_with, conditions, synchronised
+        )
+        return bodies, kept_made_with, conditions, synchronised
 
 
 def class_traits(info: Any) -> dict[str, Any]:
@@ -272,12 +288,14 @@ def _method_facts(
     """Every class of every checked module comes through here: its
     statements are walked in Python (they are few), its expressions are
     listed by mypy's compiled traverser (most nodes are expressions).  Also
-    whether the method takes a lock of ``self``'s (``with self.x:``,
-    ``self.x.acquire()``): only such classes get the lock facts
-    (``guarded``), found in the same walk."""
+    whether the method makes its class one made for threads: it takes a
+    lock of ``self``'s (``with self.x:``, ``self.x.acquire()``) or assigns
+    an attribute a value made for threads (``self.q = queue.Queue()``);
+    only such classes get the lock facts (``guarded``), found in the same
+    walk."""
     self_name = func.arguments[0].variable.name
     writes = False
-    takes_lock = False
+    for_threads = False
     stack: list[Node] = [func.body]
     while stack:
         node = stack.pop()
@@ -293,13 +311,14 @@ def _method_facts(
                 if type(target) is MemberExpr and _reached_from(target.expr, self_name):
                     if type(target.expr) is NameExpr:  # ``self.x = ...`` itself
                         _record_made_with(target.name, node.rvalue, self_name, made_with, watched)  # type: ignore[attr-defined]
+                        for_threads = for_threads or made_for_threads(node.rvalue)  # type: ignore[attr-defined]
         elif kind is OperatorAssignmentStmt:
             writes = writes or _writes_below_self(node.lvalue, self_name)  # type: ignore[attr-defined]
         elif kind is DelStmt:
             writes = writes or _writes_below_self(node.expr, self_name)  # type: ignore[attr-defined]
         else:
-            if kind is WithStmt and not takes_lock:
-                takes_lock = any(_is_self_attribute(e, self_name) for e in node.expr)  # type: ignore[attr-defined]
+            if kind is WithStmt and not for_threads:
+                for_threads = any(_is_self_attribute(e, self_name) for e in node.expr)  # type: ignore[attr-defined]
             inner = _INNER_STATEMENTS.get(kind)
             if inner is not None:
                 stack.extend(inner(node))
@@ -317,7 +336,7 @@ def _method_facts(
         if place.path:
             attr_calls.append([list(place.path), callee.name])
             if callee.name == "acquire" and _is_self_attribute(callee.expr, self_name):
-                takes_lock = True
+                for_threads = True
         else:
             self_calls.add(callee.name)
     facts: dict[str, Any] = {}
@@ -327,7 +346,7 @@ def _method_facts(
         facts["self_calls"] = sorted(self_calls)
     if attr_calls:
         facts["attr_calls"] = attr_calls
-    return facts, takes_lock
+    return facts, for_threads
 
 
 def _is_self_attribute(e: Expression, self_name: str) -> bool:

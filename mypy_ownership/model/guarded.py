@@ -1,18 +1,25 @@
 """Which of ``self``'s locks a method holds at each access to an attribute
-of ``self``: the fact behind "a class that locks itself is ``Sync``"
+of ``self``: the fact behind "a class that synchronises itself is ``Sync``"
 (``thread_safety``), kept for a later data-race check (RacerD's "this write
 is guarded here, unguarded there") to reuse.
 
-Recorded by the class hook (``class_facts``), syntax only, for the classes
-that take a lock of their own somewhere (``with self.<x>:`` or
-``self.<x>.acquire()``; the others have nothing to hold, and record
-nothing).  In a method's facts, under ``"accesses"``:
+Recorded by the class hook (``class_facts``), syntax only, for every
+method (``__init__``'s too: the calls it makes tell which helpers run only
+while the object is built) of the classes made for threads: those that
+take a lock of their own somewhere (``with self.<x>:``,
+``self.<x>.acquire()``), assign an attribute a value made for threads
+(``made_for_threads``), or derive from such a class.  The others record
+nothing, and say so: the reader trusts only a class whose every base with
+source has the facts (``SYNCHRONISED``).  In a method's
+facts, under ``"accesses"``:
 
     {attribute: [[kind, [held, ...], line], ...]}
 
 one entry per distinct (kind, held), at the first line it occurs:
 
-- ``kind``: ``"r"`` a read (``self.a``, ``self.a.f()``, ``self.a[k]``),
+- ``kind``: ``"r"`` a read (``self.a``, ``self.a[k]``, ``len(self.a)``),
+  ``"c"`` a method called on it (``self.a.f()``: it may change the value),
+  ``"i"`` a call of it (``self.m()``: for a method, a call site),
   ``"w"`` a store or ``del`` of the attribute itself (``self.a = v``),
   ``"m"`` a write below it (``self.a[k] = v``, ``self.a.b += 1``),
   ``"rmw"`` an augmented assignment of the attribute (``self.a += 1``);
@@ -20,13 +27,21 @@ one entry per distinct (kind, held), at the first line it occurs:
   between ``acquire()`` and ``release()`` statements of one block (names
   only: whether they are locks is decided with types, by the reader).
 
-Nested functions and lambdas hold nothing (they run later, or elsewhere).
-Method names show up as attributes too (``self.m()`` reads ``m``): a
-reader keeps the names that are attributes (``Var``\\ s).
+In the class's facts, under ``"conditions"``: ``{attribute: lock}`` for
+each attribute set to a ``Condition`` built on another one
+(``self.not_empty = threading.Condition(self.mutex)``): holding either is
+holding the lock (``held_locks``).
+
+Nested functions and lambdas hold nothing (they run later, or elsewhere):
+their accesses hold ``LATER`` alone, which no attribute is called.
+Method names show up as attributes too (``self.m()`` calls ``m``): a
+reader keeps the names that are attributes (``Var``\\ s), and reads the
+call sites of the others with ``entry_locks``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mypy.nodes import (
@@ -44,6 +59,7 @@ from mypy.nodes import (
     MemberExpr,
     NameExpr,
     Node,
+    OpExpr,
     OperatorAssignmentStmt,
     OverloadedFuncDef,
     TupleExpr,
@@ -54,24 +70,31 @@ from mypy.nodes import (
 from mypy.server.subexpr import get_subexpressions
 
 ACCESSES = "accesses"
+SYNCHRONISED = "made_for_threads"  # the class fact: its accesses are recorded
+CONDITIONS = "conditions"
+LATER = "()"  # held by an access in a nested function or lambda
 # (kind, held) -> line, per attribute
 _Found = dict[str, dict[tuple[str, tuple[str, ...]], int]]
 
 
-def method_accesses(func: FuncDef, self_name: str) -> dict[str, list[list[Any]]]:
+def method_accesses(
+    func: FuncDef, self_name: str, conditions: dict[str, str]
+) -> dict[str, list[list[Any]]]:
     """The ``"accesses"`` fact of one method (see the module's docstring).
-    ``__init__`` has none: it runs before the object is shared."""
-    if func.name == "__init__":
-        return {}
+    Also adds to ``conditions`` the attributes the method sets to a
+    ``Condition`` built on another (``self.ready = Condition(self.lock)``):
+    holding one holds the other (the class's ``"conditions"`` fact)."""
     found: _Found = {}
-    _walk_block(func.body, self_name, (), found)
+    _walk_block(func.body, self_name, (), found, conditions)
     return {
         attribute: [[kind, list(held), line] for (kind, held), line in sorted(by.items(), key=lambda i: i[1])]
         for attribute, by in sorted(found.items())
     }
 
 
-def _walk_block(block: Block, self_name: str, held: tuple[str, ...], found: _Found) -> None:
+def _walk_block(
+    block: Block, self_name: str, held: tuple[str, ...], found: _Found, conditions: dict[str, str]
+) -> None:
     for stmt in block.body:
         kind = type(stmt)
         if kind is ExpressionStmt:
@@ -81,18 +104,21 @@ def _walk_block(block: Block, self_name: str, held: tuple[str, ...], found: _Fou
                     held = tuple(sorted((*held, lock)))
                 elif not acquires:
                     held = tuple(h for h in held if h != lock)
-        _walk_statement(stmt, self_name, held, found)
+        _walk_statement(stmt, self_name, held, found, conditions)
 
 
-def _walk_statement(stmt: Node, self_name: str, held: tuple[str, ...], found: _Found) -> None:
+def _walk_statement(
+    stmt: Node, self_name: str, held: tuple[str, ...], found: _Found, conditions: dict[str, str]
+) -> None:
     kind = type(stmt)
     if kind in (FuncDef, Decorator, OverloadedFuncDef, ClassDef):
         for inner in _blocks(stmt):
-            _walk_block(inner, self_name, (), found)  # runs later, or elsewhere
+            _walk_block(inner, self_name, (LATER,), found, conditions)  # runs later, or elsewhere
         return
     if kind is AssignmentStmt:
         for target in stmt.lvalues:  # type: ignore[attr-defined]
             _target(target, "w", self_name, held, found)
+            _condition(target, stmt.rvalue, self_name, conditions)  # type: ignore[attr-defined]
         _reads(stmt.rvalue, self_name, held, found)  # type: ignore[attr-defined]
         return
     if kind is OperatorAssignmentStmt:
@@ -113,7 +139,35 @@ def _walk_statement(stmt: Node, self_name: str, held: tuple[str, ...], found: _F
         for e in _own_expressions(stmt):
             _reads(e, self_name, held, found)
     for block in _blocks(stmt):
-        _walk_block(block, self_name, inner_held, found)
+        _walk_block(block, self_name, inner_held, found, conditions)
+
+
+def _condition(target: Expression, value: Expression, self_name: str, conditions: dict[str, str]) -> None:
+    """``self.a = threading.Condition(self.b)``: ``conditions[a] = b``."""
+    name = _self_attribute(target, self_name)
+    if name is None or type(value) is not CallExpr or len(value.args) != 1:
+        return
+    callee = value.callee
+    if type(callee) in (NameExpr, MemberExpr) and callee.name == "Condition":  # type: ignore[attr-defined]
+        lock = _self_attribute(value.args[0], self_name)
+        if lock is not None and lock != name:
+            conditions[name] = lock
+
+
+def made_for_threads(value: Expression) -> bool:
+    """``threading.local()``, ``queue.Queue(n)``, ``(factory or local)()``:
+    a call of a name in ``SYNC_MAKERS``."""
+    if type(value) is not CallExpr:
+        return False
+    callees = [value.callee]
+    while callees:
+        callee = callees.pop()
+        kind = type(callee)
+        if kind in (NameExpr, MemberExpr) and callee.name in SYNC_MAKERS:  # type: ignore[attr-defined]
+            return True
+        if kind is OpExpr:
+            callees += [callee.left, callee.right]  # type: ignore[attr-defined]
+    return False
 
 
 def _target(target: Expression, kind: str, self_name: str, held: tuple[str, ...], found: _Found) -> None:
@@ -135,12 +189,20 @@ def _target(target: Expression, kind: str, self_name: str, held: tuple[str, ...]
 
 
 def _reads(e: Expression, self_name: str, held: tuple[str, ...], found: _Found) -> None:
-    for sub in get_subexpressions(e):
-        if type(sub) is LambdaExpr:
-            continue  # its body's expressions are listed too: a small overcount of held
+    subs = get_subexpressions(e)
+    called: dict[int, str] = {}  # id of a ``self.a`` -> "i" (called) or "c" (a method of it called)
+    later: set[int] = set()  # ids of the expressions in a lambda's body
+    for sub in subs:
+        kind = type(sub)
+        if kind is CallExpr and type(sub.callee) is MemberExpr:  # type: ignore[attr-defined]
+            called[id(sub.callee)] = "i"  # type: ignore[attr-defined]
+            called.setdefault(id(sub.callee.expr), "c")  # type: ignore[attr-defined]
+        elif kind is LambdaExpr:
+            later.update(id(inner) for inner in get_subexpressions(sub.body))  # type: ignore[attr-defined]
+    for sub in subs:
         name = _self_attribute(sub, self_name)
         if name is not None:
-            _add(found, name, "r", held, sub.line)
+            _add(found, name, called.get(id(sub), "r"), (LATER,) if id(sub) in later else held, sub.line)
 
 
 def _add(found: _Found, name: str, kind: str, held: tuple[str, ...], line: int) -> None:
@@ -214,6 +276,22 @@ def _own_expressions(stmt: Node) -> list[Expression]:
 
 
 LOCK_TYPES = frozenset({"_thread.lock", "_thread.LockType", "_thread.RLock", "threading._RLock", "threading.Condition"})
+#: The methods of a lock or a Condition: an attribute whose type is unknown
+#: (``self._cond = factory()``) that the class holds (``with self._cond:``)
+#: and calls one of these on is read as a lock.
+LOCK_METHODS = frozenset({"acquire", "release", "wait", "wait_for", "notify", "notify_all"})
+#: The names that make a value made for threads (``queue.Queue()``,
+#: ``threading.local()``, ``Condition(...)``): a class that assigns one to
+#: an attribute of ``self``, like one that takes a lock of its own, gets
+#: the lock facts (``made_for_threads``).
+SYNC_MAKERS = frozenset(
+    {
+        "Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "Event", "Barrier", "local",
+        "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue",
+    }
+)
+#: Per-thread state: each thread sees its own attributes of one.
+THREAD_LOCAL_TYPES = frozenset({"_thread._local", "_threading_local.local"})
 
 
 class Access:
@@ -230,6 +308,64 @@ class Access:
 
     def __repr__(self) -> str:
         return f"Access({self.owner}.{self.method}, {self.kind!r}, {self.held!r}, line {self.line})"
+
+
+#: Methods that run while no other thread can reach the object: it is
+#: being built, or collected.
+PRIVATE_TO_ONE_THREAD = frozenset({"__init__", "__del__"})
+
+
+def entry_locks(accesses: dict[str, list[Access]], methods: Iterable[str]) -> dict[str, frozenset[str] | None]:
+    """For each of a class's methods, the attributes of ``self`` held
+    whenever it runs (RacerD's summary of a private method): none for a
+    public method or a dunder (anybody may call it), the intersection over
+    its call sites (``self._m()``) for a private one (``_m``) that is only
+    called, never taken as a value (``self.cb = self._m``) and never in a
+    nested function.  None: it runs only while the object is built
+    (``__init__``, a helper only ``__init__`` calls) or collected."""
+    entry: dict[str, frozenset[str] | None] = {}
+    private: list[str] = []
+    for method in methods:
+        if method in PRIVATE_TO_ONE_THREAD:
+            entry[method] = None
+        elif method.startswith("_") and not method.endswith("__"):
+            sites = accesses.get(method, [])
+            escapes = not sites or any(a.kind != "i" or LATER in a.held for a in sites)
+            entry[method] = frozenset() if escapes else None
+            if not escapes:
+                private.append(method)
+        else:
+            entry[method] = frozenset()
+    changed = True
+    while changed:  # each pass only shrinks a set (None is everything): it ends
+        changed = False
+        for method in private:
+            found: frozenset[str] | None = None
+            for site in accesses[method]:
+                caller = entry.get(site.method, frozenset())
+                if caller is None:
+                    continue
+                here = frozenset(site.held) | caller
+                found = here if found is None else found & here
+            if found != entry[method]:
+                entry[method], changed = found, True
+    return entry
+
+
+def held_locks(held: Iterable[str], conditions: Mapping[str, str]) -> frozenset[str]:
+    """What ``held`` holds, each ``Condition`` read as the lock it was built
+    on (and the other way round: both names)."""
+    out = set(held)
+    for name in list(out):
+        seen: set[str] = set()
+        while name in conditions and name not in seen:
+            seen.add(name)
+            name = conditions[name]
+            out.add(name)
+    for condition, lock in conditions.items():
+        if lock in out:
+            out.add(condition)
+    return frozenset(out)
 
 
 def accesses_in(methods: dict[str, Any], owner: str) -> dict[str, list[Access]]:

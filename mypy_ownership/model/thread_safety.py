@@ -31,7 +31,7 @@ from enum import Enum
 
 from mypy.expandtype import expand_type_by_instance
 from mypy.maptype import map_instance_to_supertype
-from mypy.nodes import TypeInfo, Var
+from mypy.nodes import Decorator, FuncDef, OverloadedFuncDef, TypeInfo, Var
 from mypy.types import (
     AnyType,
     CallableType,
@@ -54,7 +54,18 @@ from mypy_ownership.analysis.made_with import is_not_constant
 from mypy_ownership.markers import Marker
 from mypy_ownership.model import runtime
 from mypy_ownership.model.class_facts import class_traits, is_source_class
-from mypy_ownership.model.guarded import LOCK_TYPES, Access, accesses_in
+from mypy_ownership.model.guarded import (
+    CONDITIONS,
+    LATER,
+    LOCK_METHODS,
+    LOCK_TYPES,
+    SYNCHRONISED,
+    THREAD_LOCAL_TYPES,
+    Access,
+    accesses_in,
+    entry_locks,
+    held_locks,
+)
 from mypy_ownership.overlays.entries import OverlayClass, Overlays
 
 
@@ -92,7 +103,7 @@ class Root(Enum):
     REASSIGNABLE = "reassignable"
     NOT_SHAREABLE = "not shareable"  # NotSync: may move, not be shared
     ANY = "any"
-    UNGUARDED = "unguarded"  # locks itself, but not at one access
+    UNGUARDED = "unguarded"  # synchronises itself, but not at one access
 
 
 class Problem:
@@ -381,52 +392,131 @@ class ThreadSafety:
 
 
     def _self_locked(self, t: Instance, seen: frozenset[str]) -> tuple[bool, Problem | None]:
-        """Does the class lock itself: outside ``__init__``, is every access
-        to an attribute that needs it made holding one of its own locks (a
-        ``Lock``, ``RLock`` or ``Condition`` attribute, ``guarded``)?  An
-        attribute needs the lock unless its type is ``Sync`` and it is only
-        read or stored (an augmented assignment needs it); what the lock
-        guards must be ``Send`` (as ``Mutex[T]`` needs of ``T``).
+        """Does the class synchronise itself (RacerD's rule)?  Once built
+        (outside ``__init__``, ``__del__`` and the private helpers only they
+        call, ``guarded.entry_locks``), every access to an attribute must
+        hold one of its own locks (a ``Lock``, ``RLock`` or ``Condition``
+        attribute; a private helper holds what all its callers hold), unless
+        the attribute needs none: its type is ``Sync`` and it is not updated
+        (``+=``) or written into, or it is a ``threading.local`` (per-thread
+        state), or it is never written once built (only read).  What needs
+        no lock but is not ``Sync`` must be ``Send`` (as ``Mutex[T]`` needs
+        of ``T``).
 
-        (False, None): the class takes no lock of its own, the other rule
-        decides; (True, None): it locks itself, it is ``Sync``; (True,
-        problem): it locks itself but not everywhere, the problem names the
-        first unguarded access."""
+        It applies to a class that takes a lock of its own, and to one that
+        holds a synchronised value (a ``Queue``, an ``Event``, a
+        ``threading.local``: made for threads) without locking.
+
+        (False, None): neither, the other rule decides; (True, None): it
+        synchronises itself, it is ``Sync``; (True, problem): it does, but
+        not everywhere, the problem names the first unguarded access."""
         attributes: dict[str, Type] = {}
         accesses: dict[str, list[Access]] = {}
         made_with: dict[str, Mapping[str, object]] = {}
+        methods: set[str] = set()
+        conditions: dict[str, str] = {}
+        used_as_lock: set[str] = set()  # attributes the class calls a lock's method on
         for base in reversed(t.type.mro):
             if not is_source_class(base):
                 continue
+            if not class_traits(base).get(SYNCHRONISED):
+                return False, None  # a base (or the class) whose accesses were not recorded
             made_with.update(class_traits(base).get("made_with", {}))
+            conditions.update(class_traits(base).get(CONDITIONS, {}))
+            for facts in class_traits(base).get("methods", {}).values():
+                used_as_lock.update(p[0] for p, m in facts.get("attr_calls", []) if len(p) == 1 and m in LOCK_METHODS)
             as_base = map_instance_to_supertype(t, base)
             for name, sym in base.names.items():
                 node = sym.node
                 if isinstance(node, Var) and node.type is not None and not name.startswith("__"):
                     attributes[name] = expand_type_by_instance(node.type, as_base)
+                elif isinstance(node, (FuncDef, Decorator, OverloadedFuncDef)):
+                    methods.add(name)
             for name, found in accesses_in(class_traits(base).get("methods", {}), base.name).items():
                 accesses.setdefault(name, []).extend(found)
-        locks = {name for name, typ in attributes.items() if _is_lock(typ)}
-        if not locks or not any(a.held for found in accesses.values() for a in found):
+        if conditions:  # holding a Condition holds the lock it was built on
+            for found in accesses.values():
+                for access in found:
+                    access.held = sorted(held_locks(access.held, conditions))
+        held = {h for found in accesses.values() for a in found for h in a.held}
+        locks = {
+            name
+            for name, typ in attributes.items()
+            if _is_lock(typ) or (name in used_as_lock and name in held and isinstance(get_proper_type(typ), AnyType))
+        }
+        if locks:
+            if not locks & held:
+                return False, None
+        elif not any(self._synchronises(typ) for typ in attributes.values()):
             return False, None
+        entry = entry_locks(accesses, methods)
         for name, part in attributes.items():
             if name in locks:
                 continue
             shareable = self._check(part, Trait.SYNC, seen) is None
-            for access in accesses.get(name, []):
-                if any(h in locks for h in access.held):
-                    continue
-                if shareable and access.kind in ("r", "w"):
-                    continue
+            once_built = _once_built(accesses.get(name, []), entry)
+            read_only = all(access.kind in ("r", "i") for access, _ in once_built)
+            unguarded = [
+                access
+                for access, held in once_built
+                if not (held & locks or read_only or _is_thread_local(part))
+                and not (shareable and access.kind not in ("m", "rmw"))
+            ]
+            if unguarded:
+                # the first write, else the first read (a write makes the reads racy)
+                access = min(unguarded, key=lambda a: a.kind in ("r", "i"))
                 reason = diagnostics.unguarded_access(
                     name, access.owner, access.method, access.kind, access.line, sorted(locks)
                 )
-                return True, Problem(Trait.SYNC, (), t, Root.UNGUARDED, reason, diagnostics.UNGUARDED_HELP)
+                help = diagnostics.UNGUARDED_HELP if locks else diagnostics.UNLOCKED_HELP
+                return True, Problem(Trait.SYNC, (), t, Root.UNGUARDED, reason, help)
             if not shareable and not self.released(part, made_with.get(name)):
                 unsendable = self._check(part, Trait.SEND, seen)
                 if unsendable is not None:
                     return True, _through(Step(t, name, part), unsendable.with_trait(Trait.SYNC))
         return True, None
+
+    def _synchronises(self, typ: Type) -> bool:
+        """A value made to be shared between threads: a library class the
+        overlays declare ``@unsafe_sync`` (a lock, a ``Queue``, an
+        ``Event``), or a ``threading.local``."""
+        known = _known_members(typ)
+        return bool(known) and all(
+            _is_thread_local(t) or any(self._declared_sync(base.fullname) for base in t.type.mro) for t in known
+        )
+
+    def _declared_sync(self, fullname: str) -> bool:
+        entry = self._overlays.class_of(fullname)
+        return entry is not None and entry.unsafe_sync
+
+
+def _once_built(found: list[Access], entry: Mapping[str, frozenset[str] | None]) -> list[tuple[Access, frozenset[str]]]:
+    """The accesses made once the object is built, each with every
+    attribute held there (its own, and what its method runs under)."""
+    out: list[tuple[Access, frozenset[str]]] = []
+    for access in found:
+        if LATER in access.held:
+            out.append((access, frozenset()))  # a nested function: runs whenever
+            continue
+        on_entry = entry.get(access.method, frozenset())
+        if on_entry is not None:
+            out.append((access, on_entry.union(access.held)))
+    return out
+
+
+def _known_members(typ: Type) -> list[Instance]:
+    """The classes a value of this type may be, when they are all known
+    (``Any | local``: ``local``; ``None`` too is left out); else none."""
+    t = get_proper_type(typ)
+    items = [get_proper_type(i) for i in t.items] if isinstance(t, UnionType) else [t]
+    known = [i for i in items if not isinstance(i, (AnyType, NoneType))]
+    return [i for i in known if isinstance(i, Instance)] if all(isinstance(i, Instance) for i in known) else []
+
+
+def _is_thread_local(typ: Type) -> bool:
+    """Per-thread state (``threading.local``, ``Any | local`` too)."""
+    known = _known_members(typ)
+    return bool(known) and all(any(b.fullname in THREAD_LOCAL_TYPES for b in t.type.mro) for t in known)
 
 
 def _is_lock(typ: Type) -> bool:
