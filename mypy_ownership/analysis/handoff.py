@@ -87,9 +87,10 @@ WAIT_FUNCTIONS = frozenset(
 # Methods that put the new thread or future into a container.
 _STORE_METHODS = frozenset({"append", "add", "extend", "insert", "appendleft", "put", "setdefault"})
 
-# Is the caller's use a write (it mutates the value or hands it on)?  Given
-# the use and the expressions around it, innermost last.
-Conflicts = Callable[[UseKey, list[Expression], bool], bool]
+# Does the caller's use race with the thread, and is it a write (it mutates
+# the value or hands it on)?  Given the use, the expressions around it
+# (innermost last) and whether it is stored to.
+Conflicts = Callable[[UseKey, list[Expression], bool], "tuple[bool, bool]"]
 
 
 class HandoffWalker(FlowWalker[str]):
@@ -100,14 +101,12 @@ class HandoffWalker(FlowWalker[str]):
         call: CallExpr,
         var: Var,
         at_call: bool,
-        thread_writes: bool,
         conflicts: Conflicts,
     ) -> None:
         super().__init__(module_level=module_level)
         self.call = call
         self.var = var
         self.at_call = at_call
-        self.thread_writes = thread_writes
         self.conflicts = conflicts
         self.stack: list[Expression] = []
         self.ancestors: set[int] = set()
@@ -150,8 +149,9 @@ class HandoffWalker(FlowWalker[str]):
             if parents and isinstance(parents[-1], (IndexExpr, MemberExpr)) and id(parents[-1]) in self.written:
                 store = True
             # used again in the call that hands it over (the next iteration's): handed on
-            writes = any(p is self.call for p in parents) or self.conflicts(key, parents, store)
-            if self.thread_writes or writes:
+            handed_on = any(p is self.call for p in parents)
+            races, writes = (True, True) if handed_on else self.conflicts(key, parents, store)
+            if races:
                 self.reported[key] = self.reported.get(key, False) or writes
                 self._set((phases - {LENT}) | {DONE})
         self.record(var)
