@@ -89,8 +89,9 @@ _STORE_METHODS = frozenset({"append", "add", "extend", "insert", "appendleft", "
 
 # Does the caller's use race with the thread, and is it a write (it mutates
 # the value or hands it on)?  Given the use, the expressions around it
-# (innermost last) and whether it is stored to.
-Conflicts = Callable[[UseKey, list[Expression], bool], "tuple[bool, bool]"]
+# (innermost last), whether it is stored to, and whether it is handed on to
+# the same call again (the next iteration's thread).
+Conflicts = Callable[[UseKey, list[Expression], bool, bool], "tuple[bool, bool]"]
 
 
 class HandoffWalker(FlowWalker[str]):
@@ -150,7 +151,7 @@ class HandoffWalker(FlowWalker[str]):
                 store = True
             # used again in the call that hands it over (the next iteration's): handed on
             handed_on = any(p is self.call for p in parents)
-            races, writes = (True, True) if handed_on else self.conflicts(key, parents, store)
+            races, writes = self.conflicts(key, parents, store, handed_on)
             if races:
                 self.reported[key] = self.reported.get(key, False) or writes
                 self._set((phases - {LENT}) | {DONE})

@@ -80,7 +80,9 @@ def caller_conflicts(
     nodes = body.defs if isinstance(body, MypyFile) else body.body.body
     uses = reader.summary(nodes, var, rebinding=True).uses
 
-    def conflicts(key: UseKey, parents: list[Expression], store: bool) -> tuple[bool, bool]:
+    def conflicts(key: UseKey, parents: list[Expression], store: bool, handed_on: bool) -> tuple[bool, bool]:
+        if handed_on:
+            return races(thread, thread), True  # another thread runs the same code
         if isinstance(key, tuple):
             func = function_of(key[0].node) if isinstance(key[0], RefExpr) else None
             mine = UPDATE if func is None else reader.in_function(func, key[1], rebinding=True)
