@@ -212,6 +212,8 @@ class AccessReader:
             sym = base.names.get(method)
             if sym is None or sym.node is None:
                 continue
+            if isinstance(sym.node, Var) and not sym.node.is_property:
+                return READ  # a callable stored in an attribute: it is not given the value
             func = function_of(sym.node)
             if func is not None and func.body.body and func.arguments:
                 return self.in_function(func, func.arguments[0].variable, rebinding=False, depth=depth + 1)
@@ -237,7 +239,11 @@ class AccessReader:
             return READ
         if isinstance(callee, MemberExpr) and self._only_reads_method(callee):
             return READ
-        param = _parameter(call, inner)
+        if fullname == "functools.partial" and call.args and call.args[0] is not inner:
+            # partial(f, ..., v): what f does with v, when it runs
+            param = _parameter(call, inner, callee=call.args[0], skip=1)
+        else:
+            param = _parameter(call, inner)
         if param is not None:
             return self.in_function(param[0], param[1], rebinding=False, depth=depth + 1)
         return UPDATE
@@ -363,17 +369,23 @@ def _part_may_be_mutated(name: NameExpr, path: list[str]) -> bool:
     return part is not None and not isinstance(part, AnyType) and not is_copy(part)
 
 
-def _parameter(call: CallExpr, arg: Expression) -> tuple[FuncItem, Var] | None:
-    """The function with source a call runs, and the parameter ``arg``
-    becomes (positional or by keyword; none through ``*args``)."""
-    func = function_of(call.callee.node) if isinstance(call.callee, RefExpr) else None
+def _parameter(
+    call: CallExpr, arg: Expression, *, callee: Expression | None = None, skip: int = 0
+) -> tuple[FuncItem, Var] | None:
+    """The function with source a call runs (``callee``, by default the
+    call's, with the call's first ``skip`` arguments not its own), and the
+    parameter ``arg`` becomes (positional or by keyword; none through
+    ``*args``)."""
+    callee = call.callee if callee is None else callee
+    func = function_of(callee.node) if isinstance(callee, RefExpr) else None
     if func is None or not func.body.body:
         return None
-    offset = 1 if isinstance(call.callee, MemberExpr) and func.info is not FUNC_NO_INFO and not func.is_static else 0
+    offset = 1 if isinstance(callee, MemberExpr) and func.info is not FUNC_NO_INFO and not func.is_static else 0
+    offset -= skip
     for i, (actual, kind, name) in enumerate(zip(call.args, call.arg_kinds, call.arg_names)):
         if actual is not arg:
             continue
-        if kind == ARG_POS and i + offset < len(func.arguments):
+        if kind == ARG_POS and 0 <= i + offset < len(func.arguments):
             return func, func.arguments[i + offset].variable
         found = [a.variable for a in func.arguments if name is not None and a.variable.name == name]
         return (func, found[0]) if found else None
