@@ -73,7 +73,7 @@ class OwnershipPlugin(Plugin):
         self._reporter = Reporter()
         self._class_facts = ClassFactsRecorder(overlays.send_if_keywords())
         self._safety = safety = ThreadSafety(overlays, report_any=settings.report_any)
-        self._oracle = oracle = MutationOracle(overlays.mutates)
+        self._oracle = oracle = MutationOracle(overlays.mutates, overlays.function)
         self._borrows = BorrowChecker(oracle)
         self._guards = GuardChecker(oracle)
         # In this order at every call: a value that may not cross is

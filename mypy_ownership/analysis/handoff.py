@@ -119,9 +119,11 @@ _LOGGERS = frozenset({"logging.Logger", "logging.LoggerAdapter", "logging.RootLo
 # Methods that put the new thread or future into a container.
 _STORE_METHODS = frozenset({"append", "add", "extend", "insert", "appendleft", "put", "setdefault"})
 
-# Is the caller's use a write (it mutates the value or hands it on)?  Given
-# the use and the expressions around it, innermost last.
-Conflicts = Callable[[UseKey, list[Expression], bool], bool]
+# Does the caller's use race with the thread, and is it a write (it mutates
+# the value or hands it on)?  Given the use, the expressions around it
+# (innermost last), whether it is stored to, and whether it is handed on to
+# the same call again (the next iteration's thread).
+Conflicts = Callable[[UseKey, list[Expression], bool, bool], "tuple[bool, bool]"]
 
 
 class HandoffWalker(FlowWalker[str]):
@@ -132,14 +134,12 @@ class HandoffWalker(FlowWalker[str]):
         call: CallExpr,
         var: Var,
         at_call: bool,
-        thread_writes: bool,
         conflicts: Conflicts,
     ) -> None:
         super().__init__(module_level=module_level)
         self.call = call
         self.var = var
         self.at_call = at_call
-        self.thread_writes = thread_writes
         self.conflicts = conflicts
         self.stack: list[Expression] = []
         self.ancestors: set[int] = set()
@@ -152,10 +152,11 @@ class HandoffWalker(FlowWalker[str]):
         self.joins = False
         self.quiet = False
         # Other threads built with the lent value, not started yet: the
-        # uses at their construction (does that thread write?), by the
+        # uses at their construction (does that thread's code race with ours,
+        # does it write?), by the
         # expressions that hold them, then by the variables they are bound to.
-        self.pending: dict[int, dict[UseKey, bool]] = {}
-        self.built: dict[Var, dict[UseKey, bool]] = {}
+        self.pending: dict[int, dict[UseKey, tuple[bool, bool]]] = {}
+        self.built: dict[Var, dict[UseKey, tuple[bool, bool]]] = {}
         callee = call.callee
         if isinstance(callee, MemberExpr) and isinstance(callee.expr, NameExpr) and isinstance(callee.expr.node, Var):
             self.pools.add(callee.expr.node)
@@ -187,11 +188,10 @@ class HandoffWalker(FlowWalker[str]):
             store = bool(self.stack) and id(self.stack[-1]) in self.written
             if parents and isinstance(parents[-1], (IndexExpr, MemberExpr)) and id(parents[-1]) in self.written:
                 store = True
-            # used again in the call that hands it over (the next iteration's):
-            # a second thread gets it, running the same code
-            again = any(p is self.call for p in parents)
-            writes = self.thread_writes if again else self.conflicts(key, parents, store)
-            if self.thread_writes or writes:
+            # used again in the call that hands it over (the next iteration's): handed on
+            handed_on = any(p is self.call for p in parents)
+            races, writes = self.conflicts(key, parents, store, handed_on)
+            if races:
                 self.reported[key] = self.reported.get(key, False) or writes
                 self._set((phases - {LENT}) | {DONE})
         self.record(var)
@@ -212,9 +212,9 @@ class HandoffWalker(FlowWalker[str]):
         for i in range(len(parents) - 1, -1, -1):
             p = parents[i]
             if isinstance(p, CallExpr) and isinstance(p.callee, RefExpr) and p.callee.fullname in STARTED_LATER:
-                writes = self.conflicts(key, parents, False)
+                found = self.conflicts(key, parents, False, False)
                 for holder in self.stack[:i + 1]:
-                    self.pending.setdefault(id(holder), {})[key] = writes
+                    self.pending.setdefault(id(holder), {})[key] = found
                 return True
         return False
 
@@ -357,7 +357,8 @@ class HandoffWalker(FlowWalker[str]):
             if LENT in phases:
                 # the thread of an earlier iteration still has it: a second
                 # thread running the same code gets it too
-                self._start_other(at, {(at, self.var): self.thread_writes})
+                key: UseKey = (at, self.var)
+                self._start_other(at, {key: self.conflicts(key, [], False, True)})
                 phases = self._phases()
             phases = (phases - {BUILT}) | {LENT}
         else:
@@ -365,14 +366,15 @@ class HandoffWalker(FlowWalker[str]):
         self.starts.append(at)
         self._set(phases)
 
-    def _start_other(self, at: Expression, uses: dict[UseKey, bool]) -> None:
+    def _start_other(self, at: Expression, uses: dict[UseKey, tuple[bool, bool]]) -> None:
         """Another thread, built with the value, starts while ours may still
-        run with it: a conflict when either thread's code writes it."""
+        run with it: a conflict when the two threads' accesses race (one
+        writes while the other's access is compound, ``model.access``)."""
         phases = self._phases()
         if LENT not in phases or not uses:
             return
-        writes = any(uses.values())
-        if self.thread_writes or writes:
+        if any(races for races, _ in uses.values()):
+            writes = any(writes for _, writes in uses.values())
             key: UseKey = (at, self.var)
             self.reported[key] = self.reported.get(key, False) or writes
             self._set((phases - {LENT}) | {DONE})
@@ -408,7 +410,7 @@ class HandoffWalker(FlowWalker[str]):
             self.joins = True
         self._move(LENT, BACK)
 
-    def _other(self, e: Expression | None) -> dict[UseKey, bool] | None:
+    def _other(self, e: Expression | None) -> dict[UseKey, tuple[bool, bool]] | None:
         """The uses of the value at the construction of another thread that
         ``e`` stands for (that thread, a list of them), if any."""
         if e is None:

@@ -20,7 +20,8 @@ from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import BORROW_CONFLICT, USE_AFTER_MOVE
 from mypy_ownership.model.call import Call
 from mypy_ownership.model.crossings import Crossing, local_crossings
-from mypy_ownership.model.hazards import caller_conflicts, hands_over_at_call, thread_writes
+from mypy_ownership.model.access import AccessReader
+from mypy_ownership.model.hazards import caller_conflicts, hands_over_at_call, thread_access
 from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.model.callee import Move, Role, borrowed_parameters
 from mypy_ownership.model.thread_safety import ThreadSafety
@@ -74,13 +75,13 @@ class MoveChecker:
         """The uses of a value handed over at an overlay's boundary that may
         race with the thread (analysis.handoff)."""
         assert isinstance(call.context, CallExpr)
+        reader = AccessReader(self._oracle, self._oracle.only_reads)
         walker = HandoffWalker(
             module_level=isinstance(body, MypyFile),
             call=call.context,
             var=move.var,
             at_call=hands_over_at_call(call),
-            thread_writes=thread_writes(call, crossing, self._oracle),
-            conflicts=caller_conflicts(self._oracle),
+            conflicts=caller_conflicts(reader, thread_access(call, crossing, reader), body, move.var),
         )
         if isinstance(body, MypyFile):
             walker.statements(body.defs)

@@ -7,8 +7,10 @@ values; ``class_facts`` records what each method of a user class does to
 ``self`` and ``guarded`` which of its locks each access holds;
 ``mutation`` decides which methods mutate; ``thread_safety`` derives ``Send``
 and ``Sync``; ``borrow_scan`` matches a body's mutations and stores against
-its borrows; ``hazards`` says who writes a value handed to a thread, on
-either side; ``runtime`` is the catalogue of what ``fearless``'s own types
+its borrows; ``access`` says what code does to a value under Python's
+rules (single operations are atomic; read-modify-write, iteration,
+check-then-act are compound); ``hazards`` says whether a use races with the
+thread a value was handed to; ``runtime`` is the catalogue of what ``fearless``'s own types
 are to the checker.  The model words findings but reports nothing: the
 checks return them and ``dispatch`` reports them.
 """

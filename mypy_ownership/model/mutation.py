@@ -9,6 +9,10 @@ In order of authority:
    ``self`` or on something reached from it, transitively and through
    inheritance (the receiver's class decides which override runs).
 Anything else (a compiled class with no overlay) is taken as not mutating.
+
+The overlays also say which library functions only read their arguments
+(every parameter but the receiver marked ``Borrowed``: ``Logger.debug``
+formats them): handing a value to one writes nothing (``only_reads``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from mypy.types import Instance, Type, get_proper_type
 from mypy_ownership.model.class_facts import method_facts
 from mypy_ownership.model.callee import declared_function
 from mypy_ownership.markers import Marker, markers_of
+from mypy_ownership.overlays.entries import METHOD, OverlayFunction
 from mypy_ownership.analysis.paths import type_at
 
 # Modules whose mutating methods the overlays list in full (builtins' containers).
@@ -29,12 +34,24 @@ _OVERLAID_MODULES = frozenset({"builtins", "collections", "array"})
 
 # Asks the overlays about a method's full name: True, False, or None (silent).
 OverlayLookup = Callable[[str], "bool | None"]
+# Finds the overlay's entry for a function's full name.
+FunctionLookup = Callable[[str], "OverlayFunction | None"]
 
 
 class MutationOracle:
-    def __init__(self, overlays: OverlayLookup) -> None:
+    def __init__(self, overlays: OverlayLookup, functions: FunctionLookup | None = None) -> None:
         self._overlays = overlays
+        self._functions = functions
         self._memo: dict[tuple[str, str], bool] = {}
+
+    def only_reads(self, fullname: str) -> bool:
+        """Does the overlay declare every argument of this function (the
+        receiver aside) ``Borrowed``: it only reads what it is given?"""
+        entry = self._functions(fullname) if self._functions is not None else None
+        if entry is None:
+            return False
+        params = entry.params[1:] if entry.kind == METHOD else entry.params
+        return bool(params) and all(Marker.BORROWED in markers for _, markers in params)
 
     def forget(self) -> None:
         """Drop every answer (the classes they were about may have changed)."""
