@@ -8,7 +8,8 @@ values; ``class_facts`` records what each method of a user class does to
 ``mutation`` decides which methods mutate; ``thread_safety`` derives ``Send``
 and ``Sync``; ``borrow_scan`` matches a body's mutations and stores against
 its borrows; ``hazards`` says who writes a value handed to a thread, on
-either side; ``runtime`` is the catalogue of what ``fearless``'s own types
+either side; ``thread_code`` says which methods of a class run on which
+thread, and what they do to ``self`` there; ``runtime`` is the catalogue of what ``fearless``'s own types
 are to the checker.  The model words findings but reports nothing: the
 checks return them and ``dispatch`` reports them.
 """
