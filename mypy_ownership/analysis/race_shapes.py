@@ -5,7 +5,8 @@ state").  Syntax only; types are the reader's business.
 
 The shapes, each an entry ``[attribute, kind, [held, ...], line]``:
 
-- ``"cts"``: check-then-set, ``self.a = v`` (``v`` not ``None``) under an
+- ``"cts"``: check-then-set, ``self.a = v`` (``v`` made, not a constant
+  such as ``None`` or ``True``) under an
   ``if`` that tests ``self.a`` (``is None``, ``not self.a``, ``hasattr``),
   or after ``if self.a is not None: return ...`` in the same block, with
   the same locks held at the test and at the store (a second test inside a
@@ -22,7 +23,7 @@ The shapes, each an entry ``[attribute, kind, [held, ...], line]``:
 
 Plain reads are not recorded: a single load is atomic (free-threaded
 CPython too), so no shape here needs one.  Also found: the methods called
-on ``self`` (``calls``) and the first line where the body waits for other
+on ``self`` and the locks held at every call of each (``calls``) and the first line where the body waits for other
 work to end (``t.join()``, ``f.result()``, ``x.shutdown()``: ``joins``)
 and the first line where it starts one (``t.start()``: ``starts``).
 
@@ -89,11 +90,12 @@ _Found = dict[tuple[str, str, tuple[str, ...]], int]
 class Shapes:
     """What one body does to ``self`` that can race (see the module)."""
 
-    __slots__ = ("found", "calls", "joins", "starts", "_self")
+    __slots__ = ("found", "calls", "first_call", "joins", "starts", "_self")
 
     def __init__(self, self_name: str) -> None:
         self.found: _Found = {}
-        self.calls: set[str] = set()
+        self.calls: dict[str, frozenset[str]] = {}  # method -> the locks held at every call of it
+        self.first_call: dict[str, int] = {}  # method -> the line of its first call
         self.joins: int | None = None
         self.starts: int | None = None
         self._self = self_name
@@ -107,7 +109,7 @@ class Shapes:
                 for (attribute, kind, held), line in sorted(self.found.items(), key=lambda i: i[1])
             ]
         if self.calls:
-            data["c"] = sorted(self.calls)
+            data["c"] = [[name, sorted(held), self.first_call[name]] for name, held in sorted(self.calls.items())]
         if self.joins is not None:
             data["j"] = self.joins
         if self.starts is not None:
@@ -133,7 +135,7 @@ class Shapes:
         if kind in (FuncDef, Decorator, OverloadedFuncDef, ClassDef):
             return  # runs later, or elsewhere
         if kind is AssignmentStmt:
-            lazy = not is_none_literal(stmt.rvalue)  # type: ignore[attr-defined]
+            lazy = not _constant(stmt.rvalue)  # type: ignore[attr-defined]
             for target in stmt.lvalues:  # type: ignore[attr-defined]
                 self._store(target, held, checked if lazy else frozenset())
             self._expression(stmt.rvalue, held)  # type: ignore[attr-defined]
@@ -291,7 +293,10 @@ class Shapes:
             return
         target = callee.expr
         if type(target) is NameExpr and target.name == self._self:
-            self.calls.add(callee.name)
+            before = self.calls.get(callee.name)
+            self.calls[callee.name] = frozenset(held) if before is None else before & frozenset(held)
+            if before is None or call.line < self.first_call[callee.name]:
+                self.first_call[callee.name] = call.line
             return
         name = self._attribute(target)
         if name is not None and callee.name in SIZE_METHODS:
@@ -334,6 +339,15 @@ def shapes_of(body: Block, self_name: str) -> Shapes:
     shapes = Shapes(self_name)
     shapes.block(body, (), frozenset())
     return shapes
+
+
+def _constant(e: Expression) -> bool:
+    """``None``, ``True``, a number, a string: a flag, not a made object
+    (``if self._closed: return`` then ``self._closed = True`` guards, and
+    makes nothing that could be lost)."""
+    if type(e) is NameExpr:
+        return e.name in ("None", "True", "False")
+    return type(e) in (IntExpr, FloatExpr, StrExpr) or (type(e) is UnaryExpr and type(e.expr) in (IntExpr, FloatExpr))
 
 
 def _waits(call: CallExpr) -> bool:

@@ -15,11 +15,11 @@ it can really go wrong in Python:
 
 Not reported: a single store read by single loads (atomic in CPython,
 free-threaded too), a container that is ``Sync`` (a ``Queue``), what
-``__init__`` does, an access of the spawning method before the thread
-starts (or before a ``t.start()`` in its method), or after a join in its
-method.  Reported at the access on the
-spawning side (at the boundary, when that access is in another module),
-with notes at the thread's access and at the boundary.
+``__init__`` (or a test's ``setUp``) does, an access of the spawning
+method (or of a method calling it) before the thread starts (or before a
+``t.start()`` in its method), or after a join in its method.  Reported at
+the access on the spawning side (at the boundary, when that access is in
+another module), with notes at the thread's access and at the boundary.
 """
 
 from __future__ import annotations
@@ -74,15 +74,16 @@ class DataRaceChecker:
             if closure is None or crossing.var is None:
                 return []
             thread, calls = closure_accesses(closure.body, crossing.var.name, module, owner, "<closure>")
-            entry, on_thread = "<closure>", code.reach(calls)
+            entry, on_thread = "<closure>", code.reach(set(calls))
+            for callee, held in calls.items():  # each called under what the closure holds there
+                thread += code.accesses({callee}, held)
         else:
             entry = crossing.carrier.name if crossing.how == "receiver" and isinstance(crossing.carrier, MemberExpr) else "run"
             if not code.defines(entry):
                 return []
             on_thread = code.reach({entry})
-            thread = []
-        thread += code.accesses(on_thread)
-        spawning = code.accesses(code.reach(code.public() - on_thread - {entry}))
+            thread = code.accesses({entry})
+        spawning = code.accesses(code.public() - on_thread - {entry})
         spawning = self._unordered(call, code, receiver.type, spawning)
         return self._pairs(call, crossing, code, thread, spawning, entry)
 
@@ -91,10 +92,12 @@ class DataRaceChecker:
         what any method does after it waits for the thread's end."""
         func = call.api.scope.current_function()
         here = func.name if isinstance(func, FuncDef) and func.info is not None and func.info in info.mro else None
-        line = call.context.line
+        before = code.ordered_before(here) if here is not None else {}
+        if here is not None:
+            before[here] = call.context.line
         out = []
         for access in accesses:
-            if access.method == here and access.line < line:
+            if access.method in before and access.line < before[access.method]:
                 continue
             started = code.starts(access.method)
             if started is not None and access.line < started:

@@ -27,8 +27,15 @@ from mypy_ownership.analysis.race_shapes import shapes_of
 
 METADATA_KEY = "mypy_ownership_races"
 THREAD_MODULES = frozenset({"threading", "_thread", "concurrent", "asyncio", "queue", "multiprocessing"})
-# special methods that never run once the object is shared
-_NOT_SHARED = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__class_getitem__"})
+# special methods that never run once the object is shared, and a test
+# framework's set-up and tear-down (they run before and after the test that
+# starts the thread)
+_NOT_SHARED = frozenset(
+    {
+        "__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__", "__class_getitem__",
+        "setUp", "tearDown", "asyncSetUp", "asyncTearDown", "setup_method", "teardown_method",
+    }
+)
 
 
 class RaceFactsRecorder:
@@ -134,6 +141,29 @@ class ClassCode:
     def has_facts(self) -> bool:
         return any(v is not None for v in self._methods.values())
 
+    def _calls(self, name: str) -> list[tuple[str, frozenset[str]]]:
+        found = self._methods.get(name)
+        if found is None:
+            return []
+        return [(callee, frozenset(held)) for callee, held, _ in found[1].get("c", ()) if callee in self._methods]
+
+    def ordered_before(self, spawner: str) -> dict[str, int]:
+        """For the method that starts the thread, and each method that calls
+        it (transitively): the line before which its accesses come before
+        the thread starts (the start, or the call that leads to it)."""
+        out: dict[str, int] = {}
+        todo = [spawner]
+        while todo:
+            target = todo.pop()
+            for name, found in self._methods.items():
+                if found is None or name in out or name == spawner:
+                    continue
+                for callee, _, line in found[1].get("c", ()):
+                    if callee == target:
+                        out[name] = line
+                        todo.append(name)
+        return out
+
     def reach(self, roots: set[str]) -> set[str]:
         """``roots`` and what they call on ``self``, transitively."""
         seen: set[str] = set()
@@ -143,10 +173,32 @@ class ClassCode:
             if name in seen:
                 continue
             seen.add(name)
-            found = self._methods.get(name)
-            if found is not None:
-                todo += [c for c in found[1].get("c", ()) if c in self._methods and c not in seen]
+            todo += [c for c, _ in self._calls(name) if c not in seen]
         return seen
+
+    def held_on_entry(self, roots: set[str], reached: set[str]) -> dict[str, frozenset[str]]:
+        """For each method of ``reached``, the locks of ``self``'s its
+        callers there always hold when they call it (none for a root, which
+        code outside calls): ``_update()`` called only inside ``with
+        self._lock:`` runs under it."""
+        held: dict[str, frozenset[str] | None] = {name: (frozenset() if name in roots else None) for name in reached}
+        changed = True
+        while changed:
+            changed = False
+            for caller in reached:
+                outer = held[caller]
+                if outer is None:
+                    continue
+                for callee, at_call in self._calls(caller):
+                    if callee not in held or callee in roots:
+                        continue
+                    given = outer | at_call
+                    before = held[callee]
+                    after = given if before is None else before & given
+                    if after != before:
+                        held[callee] = after
+                        changed = True
+        return {name: h or frozenset() for name, h in held.items()}
 
     def public(self) -> set[str]:
         """The methods other code calls: the public ones and the special
@@ -157,15 +209,21 @@ class ClassCode:
             if not name.startswith("_") or (name.startswith("__") and name.endswith("__") and name not in _NOT_SHARED)
         }
 
-    def accesses(self, names: set[str]) -> list[Access]:
+    def accesses(self, roots: set[str], outer: frozenset[str] = frozenset()) -> list[Access]:
+        """Every access of the code that ``roots`` run, each with the locks
+        held there, its callers' included (``outer``: held around the
+        roots' calls, by a closure)."""
+        reached = self.reach(roots)
+        entry = self.held_on_entry(roots, reached)
         out: list[Access] = []
-        for name in sorted(names):
+        for name in sorted(reached):
             found = self._methods.get(name)
             if found is None:
                 continue
             base, facts = found
+            around = entry.get(name, frozenset()) | (outer if name in roots else frozenset())
             out += [
-                Access(attribute, kind, held, line, base.module_name, base.name, name)
+                Access(attribute, kind, [*held, *around], line, base.module_name, base.name, name)
                 for attribute, kind, held, line in facts.get("a", ())
             ]
         return out
@@ -184,9 +242,11 @@ class ClassCode:
         return self._methods.get(name) is not None
 
 
-def closure_accesses(body: Block, self_name: str, module: str, owner: str, where: str) -> tuple[list[Access], set[str]]:
+def closure_accesses(
+    body: Block, self_name: str, module: str, owner: str, where: str
+) -> tuple[list[Access], dict[str, frozenset[str]]]:
     """What a closure that captures ``self`` does to it, and the methods it
-    calls on it."""
+    calls on it (with the locks held at every call)."""
     shapes = shapes_of(body, self_name)
     data = shapes.as_data()
     accesses = [Access(a, k, h, line, module, owner, where) for a, k, h, line in data.get("a", ())]
