@@ -123,10 +123,11 @@ class ClassCode:
     method of a class without facts (a stub's, a module that imports no
     threading module) hides the ones it overrides, and has none."""
 
-    __slots__ = ("info", "_methods")
+    __slots__ = ("info", "_methods", "_called")
 
     def __init__(self, info: TypeInfo) -> None:
         self.info = info
+        self._called: dict[str, list[tuple[str, frozenset[str]]]] = {}
         self._methods: dict[str, tuple[TypeInfo, dict[str, Any]] | None] = {}
         for base in info.mro:
             data = base.metadata.get(METADATA_KEY)
@@ -142,10 +143,16 @@ class ClassCode:
         return any(v is not None for v in self._methods.values())
 
     def _calls(self, name: str) -> list[tuple[str, frozenset[str]]]:
-        found = self._methods.get(name)
-        if found is None:
-            return []
-        return [(callee, frozenset(held)) for callee, held, _ in found[1].get("c", ()) if callee in self._methods]
+        """The methods ``name`` calls on ``self`` (read once per method)."""
+        called = self._called.get(name)
+        if called is None:
+            found = self._methods.get(name)
+            called = self._called[name] = (
+                []
+                if found is None
+                else [(c, frozenset(held)) for c, held, _ in found[1].get("c", ()) if c in self._methods]
+            )
+        return called
 
     def ordered_before(self, spawner: str) -> dict[str, int]:
         """For the method that starts the thread, and each method that calls
