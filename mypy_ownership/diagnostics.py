@@ -405,6 +405,72 @@ def root_unguarded(typ: str, reason: str | None) -> str:
     return f'"{typ}" synchronises itself, but not everywhere: {reason}'
 
 
+# -- data races (hazard detection) ------------------------------------------------
+
+_RACE_HERE = {
+    "cts": "is created lazily here",
+    "it": "is iterated here",
+    "m": "changes size here",
+    "s": "gets a new item here",
+    "rmw": "is updated here (\"+=\")",
+    "irmw": "has an item updated here (\"+=\")",
+    "w": "is assigned here",
+}
+_RACE_THERE = {
+    "cts": "creates it lazily too",
+    "it": "iterates it",
+    "m": "changes its size",
+    "s": "adds items to it",
+    "rmw": "updates it (\"+=\")",
+    "irmw": "updates its items (\"+=\")",
+    "w": "assigns it",
+}
+_RACE_OUTCOME = {
+    "cts": "two may be made, and one is lost",
+    "it": "an item can be skipped, or the iteration fail",
+    "m": "its iteration can skip an item, or fail",
+    "s": "its iteration can fail",
+    "rmw": "one update can be lost",
+    "irmw": "one update can be lost",
+    "w": "the assignment can be lost",
+}
+
+
+def data_race(what: str, mine: str, other: str, started: int) -> str:
+    """An access on the spawning side that races with the thread's."""
+    return (
+        f'Data race: "{what}" {_RACE_HERE.get(mine, "is used here")} while the thread started at line {started}'
+        f' {_RACE_THERE.get(other, "writes it")}, with no lock held by both: {_RACE_OUTCOME.get(mine, "")}'
+    )
+
+
+def race_elsewhere(module: str, line: int) -> str:
+    return f'that access is in module "{module}", line {line}'
+
+
+def race_other_access(what: str, kind: str, without: list[str], started: int, where: tuple[str, int] | None) -> str:
+    verb = {"cts": "created lazily", "it": "iterated", "m": "resized", "s": "given a new item",
+            "rmw": "updated", "irmw": "updated item by item", "w": "assigned"}.get(kind, "used")
+    lock = " without " + " or ".join(f'"self.{h}"' for h in without) if without else ""
+    place = f' (module "{where[0]}", line {where[1]})' if where is not None else " here"
+    return f'"{what}" is {verb}{place}{lock}, on the thread started at line {started}'
+
+
+def race_thread_started(target: str | None) -> str:
+    if target is None:
+        return "the thread that runs the closure is started here"
+    return f'the thread that runs "{target}" is started here'
+
+
+def race_help(what: str, mine: str, other: str, locks: list[str]) -> str:
+    lock = f'"self.{locks[0]}"' if locks else "one lock"
+    if "it" in (mine, other):
+        return f'help: iterate over a copy ("list({what})"), or hold {lock} at both'
+    if mine == "cts":
+        return f'help: create it under {lock} (and test again inside it), or before the thread starts'
+    return f"help: hold {lock} at both"
+
+
 def root_any(typ: str | None) -> str:
     subject = "which" if typ is None else "the value"
     return f"{subject} has type \"Any\", so its thread safety is unknown"

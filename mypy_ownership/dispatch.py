@@ -35,6 +35,7 @@ from mypy_ownership.checks import marker_syntax
 from mypy_ownership.checks.borrows import BorrowChecker
 from mypy_ownership.checks.boundaries import BoundaryChecker
 from mypy_ownership.checks.conflicts import ConflictChecker
+from mypy_ownership.checks.data_race import DataRaceChecker
 from mypy_ownership.checks.guards import GuardChecker
 from mypy_ownership.checks.moves import MoveChecker
 from mypy_ownership.checks.scoped import ScopedChecker
@@ -46,6 +47,7 @@ from mypy_ownership.model.callee import CalleeFacts, callee_facts
 from mypy_ownership.model.class_facts import ClassFactsRecorder
 from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.model.runtime import ARC_VALUE, GUARD_METHODS
+from mypy_ownership.model.thread_code import RaceFactsRecorder
 from mypy_ownership.model.thread_safety import ThreadSafety
 from mypy_ownership.overlays import OverlayError, Overlays, bundled_overlay_dir, load_overlays
 from mypy_ownership.safety import debugging, guarded_call_hook
@@ -72,6 +74,7 @@ class OwnershipPlugin(Plugin):
         }
         self._reporter = Reporter()
         self._class_facts = ClassFactsRecorder(overlays.send_if_keywords())
+        self._race_facts = RaceFactsRecorder()
         self._safety = safety = ThreadSafety(overlays, report_any=settings.report_any)
         self._oracle = oracle = MutationOracle(overlays.mutates, overlays.function)
         self._borrows = BorrowChecker(oracle)
@@ -84,6 +87,7 @@ class OwnershipPlugin(Plugin):
             ConflictChecker(),
             self._borrows,
             ScopedChecker(oracle, safety),
+            DataRaceChecker(safety),
         )
         # mypy asks this for every type it analyses (tens of thousands per
         # run, typeshed's included): a dict's get answers without running
@@ -117,6 +121,11 @@ class OwnershipPlugin(Plugin):
         as doing nothing the analyses look for); mypy goes on."""
         try:
             self._class_facts.record(ctx)
+        except Exception:
+            if debugging():
+                raise
+        try:
+            self._race_facts.record(ctx)
         except Exception:
             if debugging():
                 raise

@@ -25,6 +25,11 @@ NOT_SEND = ErrorCode(
 NOT_SYNC = ErrorCode(
     "not-sync", "A value that cannot be shared is shared between threads", "Ownership"
 )
+# Hazard detection: a thread's code and the spawning side's touch one
+# attribute of ``self`` in a shape that breaks, with no lock in common.
+DATA_RACE = ErrorCode(
+    "data-race", "Two threads access an attribute with no common lock, and one writes", "Ownership"
+)
 # Misuse of the markers themselves (``Owned`` without a type argument, ...).
 MARKER = ErrorCode("ownership-marker", "An ownership marker is used wrongly", "Ownership")
 
@@ -35,5 +40,6 @@ ALL_CODES = (
     BORROW_ESCAPE,
     NOT_SEND,
     NOT_SYNC,
+    DATA_RACE,
     MARKER,
 )

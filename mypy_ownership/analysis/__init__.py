@@ -7,6 +7,8 @@ that ``aliases`` and the move check build on; ``paths`` names places
 Rust's ``Copy`` (immutable values, never moved); ``made_with`` reads the
 constant keywords a value was made with; ``checkpoint`` gives a function
 with borrowed parameters a call back when mypy checks its body; ``handoff``
-follows a value a library hands to a thread until a join gives it back.
+follows a value a library hands to a thread until a join gives it back;
+``race_shapes`` lists the accesses to ``self`` that can race with another
+thread's, and the locks held at each.
 Nothing here knows a rule or reports anything: the layers above do.
 """
