@@ -233,6 +233,39 @@ def conflict_help(name: str) -> str:
     return f'help: pass a copy ("copy.copy({name})") as one of them'
 
 
+# -- borrows: mutation while iterating (E0502 for a loop) ---------------------------
+
+
+def resized_while_iterated(what: str, method: str | None) -> str:
+    """``what``: the iterated collection, quoted; ``method``: a method of
+    its owner that changes its size (None: the statement itself does)."""
+    if method is None:
+        return f"Cannot change the size of {what} while iterating over it"
+    return f'Cannot call "{method}", which changes the size of {what}, while iterating over it'
+
+
+def iterated_here(what: str) -> str:
+    return f"{what} is iterated here"
+
+
+# What Python does at the loop's next step, by the kind of collection.
+_RESIZE_EFFECTS = {
+    "dict": 'Python raises RuntimeError at the next step ("dictionary changed size during iteration")',
+    "set": 'Python raises RuntimeError at the next step ("Set changed size during iteration")',
+    "deque": 'Python raises RuntimeError at the next step ("deque mutated during iteration")',
+    "list": "the loop's next step skips or repeats an item (a list is iterated by index)",
+}
+
+
+def resize_effect(kind: str) -> str:
+    return _RESIZE_EFFECTS[kind]
+
+
+def resize_help(what: str) -> str:
+    copy = what.strip('"')
+    return f'help: iterate over a copy ("list({copy})"), or leave the loop right after the change'
+
+
 # -- borrows: mutation through a shared borrow (E0596, E0594) -------------------------
 
 
