@@ -7,6 +7,8 @@ that ``aliases`` and the move check build on; ``paths`` names places
 Rust's ``Copy`` (immutable values, never moved); ``made_with`` reads the
 constant keywords a value was made with; ``checkpoint`` gives a function
 with borrowed parameters a call back when mypy checks its body; ``handoff``
-follows a value a library hands to a thread until a join gives it back.
+follows a value a library hands to a thread until a join gives it back;
+``loop_exit`` says whether every path from a point in a loop's body leaves
+the loop before its next step.
 Nothing here knows a rule or reports anything: the layers above do.
 """
