@@ -189,6 +189,19 @@ def move_help(
     )
 
 
+def consumed_here(name: str, callee: str, *, in_loop: bool) -> str:
+    """A method whose ``self`` is ``Owned[Self]`` (Rust's ``fn close(self)``)."""
+    when = ", in the previous iteration of the loop" if in_loop else ""
+    return f'"{name}" was moved here{when}: {callee} consumes its receiver'
+
+
+def consumed_help(name: str, callee: str, duplication: str) -> str:
+    if duplication == "unique":
+        return f'help: call {callee} last'
+    copy = f'a clone ("{name}.clone()")' if duplication == "clone" else f'a copy ("copy.copy({name})")'
+    return f"help: call {callee} last, or on {copy}"
+
+
 # -- borrows: conflicts at a call (E0499, E0502, E0505) -----------------------------
 
 
