@@ -267,6 +267,7 @@ _RESIZE_EFFECTS = {
     "set": 'Python raises RuntimeError at the next step ("Set changed size during iteration")',
     "deque": 'Python raises RuntimeError at the next step ("deque mutated during iteration")',
     "list": "the loop's next step skips or repeats an item (a list is iterated by index)",
+    "list-end": "the loop goes on over the items added at the end (it never ends if every step adds one)",
 }
 
 

@@ -117,6 +117,8 @@ _RESIZING = {
 }
 # Augmented assignments that change it in place.
 _RESIZING_OPS = {"list": {"+", "*"}, "dict": {"|"}, "set": {"|", "-", "&", "^"}, "deque": {"+", "*"}}
+# List methods that add at the end (and ``+=``, ``*=``): no item is skipped.
+_GROWS_AT_END = frozenset({"append", "extend"})
 # Methods that keep the size when given the loop's own key or element.
 _OWN_KEY_METHODS = {"dict": frozenset({"setdefault"}), "set": frozenset({"add"})}
 
@@ -169,11 +171,11 @@ class IterationChecker:
                 where,
                 [
                     (diagnostics.iterated_here(what), loop.expr),
-                    (diagnostics.resize_effect(kind), where),
+                    (diagnostics.resize_effect(effect), where),
                     (diagnostics.resize_help(what), where),
                 ],
             )
-            for where, method, frames in walk.sites
+            for where, method, frames, effect in walk.sites
             if not leaves_before_next_step(frames)
         ]
 
@@ -243,7 +245,8 @@ class _BodyWalk:
         self.own_key = own_key
         self.root_type = root_type
         self.rebound = False
-        self.sites: list[tuple[Node, str | None, list[Frame]]] = []
+        # where, the owner's method (None: the collection's own), frames, effect
+        self.sites: list[tuple[Node, str | None, list[Frame], str]] = []
 
     # -- statements ----------------------------------------------------------------
 
@@ -260,7 +263,7 @@ class _BodyWalk:
             self.expression(s.rvalue, frames)
         elif isinstance(s, OperatorAssignmentStmt):
             if self._is_collection(s.lvalue) and s.op in _RESIZING_OPS[self.kind]:
-                self.sites.append((s, None, frames))
+                self.sites.append((s, None, frames, self._effect("extend")))
             else:
                 self.assigned(s.lvalue, frames)
             self.expression(s.rvalue, frames)
@@ -317,7 +320,7 @@ class _BodyWalk:
             return
         if isinstance(target, IndexExpr):
             if self._is_collection(target.base) and self._new_key(target.index):
-                self.sites.append((target, None, frames))
+                self.sites.append((target, None, frames, self.kind))
             self.expression(target.index, frames)
         if isinstance(target, (IndexExpr, MemberExpr)):
             self.expression(target.base if isinstance(target, IndexExpr) else target.expr, frames)
@@ -330,7 +333,7 @@ class _BodyWalk:
         if self._rebinds(target):
             self.rebound = True
         elif isinstance(target, IndexExpr) and self._is_collection(target.base) and self.kind != "set":
-            self.sites.append((target, None, frames))
+            self.sites.append((target, None, frames, self.kind))
         else:
             self.expression(target, frames)
 
@@ -347,7 +350,7 @@ class _BodyWalk:
         name = callee.name
         if self._is_collection(callee.expr):
             if name in _RESIZING[self.kind] and not self._keeps_size(name, call):
-                self.sites.append((call, None, frames))
+                self.sites.append((call, None, frames, self._effect(name)))
             return
         owner = place_of(callee.expr)
         if owner is None or not self._below(owner) or ITEM in owner.path:
@@ -357,7 +360,12 @@ class _BodyWalk:
             return
         rest = self.place.path[len(owner.path) :]
         if _method_resizes(owner_type.type, name, rest, self.kind, set()):
-            self.sites.append((call, name, frames))
+            self.sites.append((call, name, frames, self.kind))
+
+    def _effect(self, method: str) -> str:
+        """What Python does at the next step (see diagnostics.resize_effect):
+        a list grown at its end is walked on into the new items."""
+        return "list-end" if self.kind == "list" and method in _GROWS_AT_END else self.kind
 
     # -- places ----------------------------------------------------------------------
 
