@@ -17,14 +17,16 @@ itself (the same local, or the same attribute path from the same local):
   (``lst += ...``, ``s |= ...``), ``del c[i]``, and for a dict ``d[k] = v``;
 - a call of a method of the collection's owner (``self.remove(h)`` while
   iterating ``self.handlers``) whose class facts show a size-changing call
-  on that very attribute, directly or through other methods of ``self``.
+  on that very attribute, directly or through other methods of ``self``;
+- a call of a function of the module being checked (a closure, or a module
+  function when the collection is a global) whose body changes it.
 
 Clean, as Python is: a copy (``list(d)``, ``d.copy()``, a comprehension:
 not the collection itself), assigning to the loop's own key (``d[k] = 0``,
 ``d.setdefault(k, ...)``, ``s.add(x)``: the size stays), a change after
 which every path leaves the loop before its next step (``break``,
 ``return``, ``raise``: ``analysis.loop_exit``), a change inside a function
-or lambda defined in the body, and any loop whose body rebinds the
+or lambda defined in the body that the body does not call, and any loop whose body rebinds the
 collection's name or attribute (what it then changes may be another object).
 """
 
@@ -43,6 +45,7 @@ from mypy.nodes import (
     DelStmt,
     Expression,
     ForStmt,
+    FuncDef,
     FuncItem,
     IfStmt,
     IndexExpr,
@@ -71,7 +74,7 @@ from mypy.types import Instance, Type, get_proper_type
 from mypy_ownership import diagnostics
 from mypy_ownership.analysis.loop_exit import Frame, leaves_before_next_step
 from mypy_ownership.analysis.paths import ITEM, Place, place_of, render, type_at
-from mypy_ownership.analysis.syntax import expression_children, statement_children
+from mypy_ownership.analysis.syntax import expression_children, function_of, statement_children
 from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import BORROW_CONFLICT
 from mypy_ownership.model.class_facts import method_facts
@@ -159,7 +162,8 @@ class IterationChecker:
         if found is None:
             return []
         place, kind, own_key, root_type = found
-        walk = _BodyWalk(place, kind, own_key, root_type)
+        func = api.scope.current_function()
+        walk = _BodyWalk(place, kind, own_key, root_type, {func} if isinstance(func, FuncDef) else set())
         walk.block(loop.body, [], loop_body=False)
         if walk.rebound:
             return []
@@ -239,11 +243,15 @@ class _BodyWalk:
     each with the frames from the body to the statement, and whether it
     rebinds the collection."""
 
-    def __init__(self, place: Place, kind: str, own_key: Var | None, root_type: Type | None) -> None:
+    def __init__(
+        self, place: Place, kind: str, own_key: Var | None, root_type: Type | None, visited: set[FuncDef]
+    ) -> None:
         self.place = place
         self.kind = kind
         self.own_key = own_key
         self.root_type = root_type
+        # the functions whose bodies are read (the loop's own, and the ones it calls)
+        self.visited = visited
         self.rebound = False
         # where, the owner's method (None: the collection's own), frames, effect
         self.sites: list[tuple[Node, str | None, list[Frame], str]] = []
@@ -345,6 +353,21 @@ class _BodyWalk:
                 self.assigned(sub.target, frames)
             elif isinstance(sub, CallExpr) and isinstance(sub.callee, MemberExpr):
                 self.call(sub, sub.callee, frames)
+            elif isinstance(sub, CallExpr) and isinstance(sub.callee, NameExpr):
+                self.local_call(sub, sub.callee, frames)
+
+    def local_call(self, call: CallExpr, callee: NameExpr, frames: list[Frame]) -> None:
+        """A call of a function of this module (a closure, or a module
+        function when the collection is a global) whose body changes the
+        collection's size: read its body, which mypy still holds."""
+        func = function_of(callee.node)
+        if not isinstance(func, FuncDef) or func in self.visited or len(self.visited) > 20:
+            return
+        self.visited.add(func)
+        inner = _BodyWalk(self.place, self.kind, None, self.root_type, self.visited)
+        inner.block(func.body, [], loop_body=False)
+        if inner.sites:
+            self.sites.append((call, callee.name, frames, inner.sites[0][3]))
 
     def call(self, call: CallExpr, callee: MemberExpr, frames: list[Frame]) -> None:
         name = callee.name
