@@ -189,6 +189,19 @@ def move_help(
     )
 
 
+def consumed_here(name: str, callee: str, *, in_loop: bool) -> str:
+    """A method whose ``self`` is ``Owned[Self]`` (Rust's ``fn close(self)``)."""
+    when = ", in the previous iteration of the loop" if in_loop else ""
+    return f'"{name}" was moved here{when}: {callee} consumes its receiver'
+
+
+def consumed_help(name: str, callee: str, duplication: str) -> str:
+    if duplication == "unique":
+        return f'help: call {callee} last'
+    copy = f'a clone ("{name}.clone()")' if duplication == "clone" else f'a copy ("copy.copy({name})")'
+    return f"help: call {callee} last, or on {copy}"
+
+
 # -- borrows: conflicts at a call (E0499, E0502, E0505) -----------------------------
 
 
@@ -231,6 +244,40 @@ def earlier_borrow(name: str, earlier: str, *, by_thread: bool = False) -> str:
 
 def conflict_help(name: str) -> str:
     return f'help: pass a copy ("copy.copy({name})") as one of them'
+
+
+# -- borrows: mutation while iterating (E0502 for a loop) ---------------------------
+
+
+def resized_while_iterated(what: str, method: str | None) -> str:
+    """``what``: the iterated collection, quoted; ``method``: a method of
+    its owner that changes its size (None: the statement itself does)."""
+    if method is None:
+        return f"Cannot change the size of {what} while iterating over it"
+    return f'Cannot call "{method}", which changes the size of {what}, while iterating over it'
+
+
+def iterated_here(what: str) -> str:
+    return f"{what} is iterated here"
+
+
+# What Python does at the loop's next step, by the kind of collection.
+_RESIZE_EFFECTS = {
+    "dict": 'Python raises RuntimeError at the next step ("dictionary changed size during iteration")',
+    "set": 'Python raises RuntimeError at the next step ("Set changed size during iteration")',
+    "deque": 'Python raises RuntimeError at the next step ("deque mutated during iteration")',
+    "list": "the loop's next step skips or repeats an item (a list is iterated by index)",
+    "list-end": "the loop goes on over the items added at the end (it never ends if every step adds one)",
+}
+
+
+def resize_effect(kind: str) -> str:
+    return _RESIZE_EFFECTS[kind]
+
+
+def resize_help(what: str) -> str:
+    copy = what.strip('"')
+    return f'help: iterate over a copy ("list({copy})"), or leave the loop right after the change'
 
 
 # -- borrows: mutation through a shared borrow (E0596, E0594) -------------------------

@@ -37,6 +37,7 @@ from mypy_ownership.checks.boundaries import BoundaryChecker
 from mypy_ownership.checks.conflicts import ConflictChecker
 from mypy_ownership.checks.data_race import DataRaceChecker
 from mypy_ownership.checks.guards import GuardChecker
+from mypy_ownership.checks.iteration import IterationChecker, watched_iterable
 from mypy_ownership.checks.moves import MoveChecker
 from mypy_ownership.checks.scoped import ScopedChecker
 from mypy_ownership.config import ConfigError, Settings, read_settings
@@ -79,6 +80,7 @@ class OwnershipPlugin(Plugin):
         self._oracle = oracle = MutationOracle(overlays.mutates, overlays.function)
         self._borrows = BorrowChecker(oracle)
         self._guards = GuardChecker(oracle)
+        self._iteration = IterationChecker()
         # In this order at every call: a value that may not cross is
         # reported before its moves are.
         self._call_checks: tuple[CallCheck, ...] = (
@@ -152,7 +154,15 @@ class OwnershipPlugin(Plugin):
         if fullname in GUARD_METHODS:
             return guarded_call_hook(partial(self._on_lock, fullname=fullname))
         callee = self._callee(fullname)
+        if fullname.endswith(".__iter__") and self._iterates_collection(fullname):
+            return guarded_call_hook(partial(self._on_iter, callee=callee))
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
+
+    def _iterates_collection(self, fullname: str) -> bool:
+        """Is ``fullname`` the ``__iter__`` of a class whose ``for`` loops
+        are checked for mutation while iterating?"""
+        sym = self.lookup_fully_qualified(fullname.rpartition(".")[0])
+        return sym is not None and isinstance(sym.node, TypeInfo) and watched_iterable(sym.node)
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
         return self._config_data
@@ -249,6 +259,13 @@ class OwnershipPlugin(Plugin):
 
     def _on_checkpoint(self, ctx: FunctionContext) -> Type:
         self._reporter.report(ctx.api, self._borrows.check_body(ctx))
+        return ctx.default_return_type
+
+    def _on_iter(self, ctx: MethodContext, callee: CalleeFacts | None) -> Type:
+        """A collection's ``__iter__``: mypy is checking a loop over it."""
+        self._reporter.report(ctx.api, self._iteration.check_iteration(ctx))
+        if callee is not None:
+            self._on_call(ctx, callee)
         return ctx.default_return_type
 
     def _on_call(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> Type:

@@ -255,7 +255,7 @@ class Sender(CopyIsClone, Closing, Generic[T]):
             chan.senders += 1
         return Sender(chan)
 
-    def close(self) -> None:
+    def close(self: Owned[Sender[T]]) -> None:
         """Close this Sender (Rust: drop it).  Idempotent.  When the last
         Sender closes, the channel disconnects: the receiver can still drain
         the buffered values, then ``recv`` raises :class:`RecvError`.
@@ -367,7 +367,7 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
                 return
             yield value
 
-    def close(self) -> None:
+    def close(self: Owned[Receiver[T]]) -> None:
         """Close the Receiver (Rust: drop it).  Idempotent.  Buffered values
         are dropped; blocked and later sends raise :class:`SendError`.
         Never blocks (beyond the channel's short internal lock)."""

@@ -95,7 +95,7 @@ class JoinHandle(Generic[R]):
         # Publication: the writes above happen-before any join() returns,
         # because Thread.join() waits on a lock released after _run returns.
 
-    def join(self, timeout: float | None = None) -> R:
+    def join(self: Owned[JoinHandle[R]], timeout: float | None = None) -> R:
         """Wait for the thread to finish; return its result or re-raise its
         exception (the same object, with the thread's traceback).
 

@@ -9,6 +9,8 @@ constant keywords a value was made with; ``checkpoint`` gives a function
 with borrowed parameters a call back when mypy checks its body; ``handoff``
 follows a value a library hands to a thread until a join gives it back;
 ``race_shapes`` lists the accesses to ``self`` that can race with another
-thread's, and the locks held at each.
+thread's, and the locks held at each;
+``loop_exit`` says whether every path from a point in a loop's body leaves
+the loop before its next step.
 Nothing here knows a rule or reports anything: the layers above do.
 """

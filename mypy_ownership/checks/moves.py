@@ -202,6 +202,13 @@ def _use_after_move(use: UseKey, move: Move, in_loop: bool | None = None) -> Dia
     if in_loop is None:
         in_loop = _position(use) <= (move.site.line, move.site.column)
     callee = None if move.into_thread else move.callee.label
+    if move.receiver:
+        notes: tuple[tuple[str | None, Context], ...] = (
+            (diagnostics.consumed_here(name, move.callee.label, in_loop=in_loop), move.site),
+            (diagnostics.consumed_help(name, move.callee.label, duplication(move.var.type)), move.site),
+        )
+        key = (*_position(use), name)
+        return Diagnostic(USE_AFTER_MOVE, diagnostics.use_of_moved_value(name), where, notes, key=key)
     notes = (
         (diagnostics.moved_here(name, callee=callee, in_loop=in_loop), move.site),
         (

@@ -37,11 +37,13 @@ from mypy.nodes import (
     YieldExpr,
     YieldFromExpr,
 )
-from mypy.types import CallableType, Type
+from mypy.maptype import map_instance_to_supertype
+from mypy.types import CallableType, Instance, Type, get_proper_type
 
 from mypy_ownership import diagnostics
 from mypy_ownership.analysis.aliases import Alias, Borrow, aliases_of_expr
-from mypy_ownership.analysis.paths import ITEM, place_of, render, type_at
+from mypy_ownership.analysis.copyable import is_copy
+from mypy_ownership.analysis.paths import ITEM, item_type, place_of, render, type_at
 from mypy_ownership.analysis.syntax import closure_references, expression_children, function_of, statement_children
 from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import BORROW_ESCAPE, BORROW_MUTATE
@@ -53,6 +55,8 @@ from mypy_ownership.model.mutation import MutationOracle
 STORING_METHODS = frozenset(
     {"append", "appendleft", "insert", "add", "setdefault", "extend", "extendleft", "update", "__setitem__"}
 )
+# Of those, the ones that keep the items of their argument, not the argument.
+ITEM_STORING_METHODS = frozenset({"extend", "extendleft", "update"})
 
 
 class BorrowAnalysis:
@@ -158,6 +162,8 @@ class BodyScan:
                     break
             if method in STORING_METHODS and self.outlives(receiver):
                 for arg in node.args:
+                    if method in ITEM_STORING_METHODS and self.items_copied(arg):
+                        continue  # its items are copied in, not the borrow
                     self.store(arg, "stored in a container that outlives the call")
         elif isinstance(node, AssignmentStmt):
             for lvalue in node.lvalues:
@@ -217,6 +223,18 @@ class BodyScan:
             return True
         return any(arg.variable is place.var for arg in self.analysis.func.arguments)
 
+    def items_copied(self, source: Expression) -> bool:
+        """Is ``source`` a borrow whose items are immutable (Rust's ``Copy``)?
+        ``dst.extend(src)`` then keeps copies of them, never ``src``."""
+        found = self.analysis.aliases(source)
+        if not found:
+            return False
+        for borrow, path in found:
+            container = _type_below(borrow, path)
+            if container is None or not all(is_copy(t) for t in _stored_items(container)):
+                return False
+        return True
+
     def store(self, value: Expression, how: str) -> None:
         """``value`` goes somewhere that outlives the call."""
         if self.mutations_only:
@@ -239,6 +257,19 @@ class BodyScan:
 
 def _type_below(borrow: Borrow, path: tuple[str, ...]) -> Type | None:
     return type_at(borrow.typ, path)
+
+
+def _stored_items(container: Type) -> list[Type | None]:
+    """What ``extend``/``update`` keep of a container: its items, and a
+    mapping's keys as well as its values."""
+    stored = [item_type(container)]
+    t = get_proper_type(container)
+    if isinstance(t, Instance):
+        mapping = next((b for b in t.type.mro if b.fullname == "typing.Mapping"), None)
+        if mapping is not None:
+            args = map_instance_to_supertype(t, mapping).args
+            stored.append(args[0] if args else None)
+    return stored
 
 
 def _parts(value: Expression) -> list[Expression]:

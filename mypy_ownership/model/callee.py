@@ -22,6 +22,7 @@ from mypy.nodes import (
     ARG_STAR,
     ARG_STAR2,
     FUNC_NO_INFO,
+    CallExpr,
     Context,
     Decorator,
     DictExpr,
@@ -30,6 +31,7 @@ from mypy.nodes import (
     Expression,
     FuncDef,
     FuncItem,
+    MemberExpr,
     NameExpr,
     OverloadedFuncDef,
     SymbolNode,
@@ -144,7 +146,7 @@ class CalleeFacts:
 class Move:
     """One value a call moves."""
 
-    __slots__ = ("var", "key", "site", "into_thread", "callee", "handed_over")
+    __slots__ = ("var", "key", "site", "into_thread", "callee", "handed_over", "receiver")
 
     var: Var
     # the use (see flow.UseKey) that moves it: the uses after it are errors
@@ -155,9 +157,19 @@ class Move:
     callee: CalleeFacts
     # handed to another thread by a library (Queue.put): it leaves at the call
     handed_over: bool
+    # the receiver of a method that consumes it (``self: Owned[Self]``)
+    receiver: bool
 
     def __init__(
-        self, var: Var, key: UseKey, site: Context, into_thread: bool, callee: CalleeFacts, handed_over: bool = False
+        self,
+        var: Var,
+        key: UseKey,
+        site: Context,
+        into_thread: bool,
+        callee: CalleeFacts,
+        handed_over: bool = False,
+        *,
+        receiver: bool = False,
     ) -> None:
         self.var = var
         self.key = key
@@ -165,6 +177,7 @@ class Move:
         self.into_thread = into_thread
         self.callee = callee
         self.handed_over = handed_over
+        self.receiver = receiver
 
     def __repr__(self) -> str:
         return f"Move({self.var!r}, {self.key!r}, into_thread={self.into_thread!r}, callee={self.callee!r})"
@@ -215,7 +228,7 @@ def callee_facts(
         if overlay is None and not markers_loaded:
             return None
         signatures = _signatures(node)
-        if overlay is None and not any(_is_marked(sig) for sig in signatures):
+        if overlay is None and not any(_is_marked(sig) for sig in signatures) and not _consumes_self(node):
             return None
         func = node.func if isinstance(node, Decorator) else node
         info = func.info if isinstance(func, FuncDef) else None
@@ -233,6 +246,11 @@ def callee_facts(
             label = f'"{node.name}" of "{owner}"'
             bound = 0 if func.is_static else 1
             self_markers = _self_markers(info, node.name, signatures) if bound else frozenset()
+        if Marker.OWNED in self_markers and overlay is None:
+            return CalleeFacts(
+                label, is_runtime_module(node.fullname.rsplit(".", 1)[0]), tuple(signatures), bound, self_markers,
+                None, node.fullname,
+            )
         return _facts(
             label,
             node.fullname.rsplit(".", 1)[0],
@@ -245,16 +263,31 @@ def callee_facts(
     return None
 
 
+def _consumes_self(node: SymbolNode) -> bool:
+    """Is ``node`` a method declared ``self: Owned[Self]`` (a marker
+    class_facts took off the signature and kept)?"""
+    func = node.func if isinstance(node, Decorator) else node
+    if not isinstance(func, FuncDef) or func.info is FUNC_NO_INFO or func.info is None:
+        return False
+    facts = method_facts(func.info, func.name)
+    return facts is not None and facts.get("declared") == "owned"
+
+
 def _class_of(entry: OverlayFunction) -> str:
     """The short name of the class an overlay method entry is declared in."""
     return entry.fullname.rsplit(".", 2)[-2]
+
+
+# What class_facts keeps of a marker it took off ``self`` (it had to: mypy
+# rejects any annotation around ``Self`` there).
+_KEPT_SELF_MARKERS = {"exclusive": Marker.MUT_BORROWED, "shared": Marker.BORROWED, "owned": Marker.OWNED}
 
 
 def _self_markers(info: TypeInfo, name: str, signatures: list[CallableType]) -> frozenset[Marker]:
     declared = method_facts(info, name)
     kept = declared.get("declared") if declared else None
     if kept is not None:
-        return frozenset({Marker.MUT_BORROWED if kept == "exclusive" else Marker.BORROWED})
+        return frozenset({_KEPT_SELF_MARKERS.get(kept, Marker.BORROWED)})
     if signatures and signatures[0].arg_types:
         return markers_of(signatures[0].arg_types[0])
     return frozenset()
@@ -345,7 +378,28 @@ def local_moves_of_call(
             if var is not None and not is_copy(typ):
                 assert isinstance(actual, NameExpr)  # what _moved_name found a Var for
                 moves.append(Move(var, actual, actual, False, callee))
+    receiver = _consumed_receiver(ctx, callee)
+    if receiver is not None:
+        moves.append(receiver)
     return moves
+
+
+def _consumed_receiver(ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> Move | None:
+    """A method whose ``self`` is ``Owned[Self]`` consumes its receiver
+    (Rust's ``fn close(self)``): ``tx.close()`` moves ``tx``."""
+    if Marker.OWNED not in callee.self_markers or not isinstance(ctx, MethodContext):
+        return None
+    if Marker.SEND in callee.self_markers:
+        return None  # handed to another thread: the crossings' part
+    call = ctx.context
+    if not isinstance(call, CallExpr) or not isinstance(call.callee, MemberExpr):
+        return None
+    receiver = call.callee.expr
+    var = _moved_name(receiver)
+    if var is None or is_copy(ctx.type):
+        return None
+    assert isinstance(receiver, NameExpr)  # what _moved_name found a Var for
+    return Move(var, receiver, receiver, False, callee, receiver=True)
 
 
 class Role(Enum):

@@ -201,8 +201,8 @@ def _dotted(e: Expression) -> str | None:
 
 def _take_self_marker(ctx: ClassDefContext, func: FuncDef) -> str | None:
     """Takes a borrow marker off ``self``'s annotation, and says what it was:
-    ``self: Borrowed[Self]`` / ``self: MutBorrowed[Self]``: "shared" or
-    "exclusive", else None.
+    ``self: Borrowed[Self]`` / ``self: MutBorrowed[Self]`` /
+    ``self: Owned[Self]``: "shared", "exclusive" or "owned", else None.
 
     This changes the method: mypy rejects an explicit ``self`` annotation
     next to ``Self`` unless it is ``Self`` itself, so the marker is taken off
@@ -219,17 +219,20 @@ def _take_self_marker(ctx: ClassDefContext, func: FuncDef) -> str | None:
     if sym is None or sym.fullname not in _SELF_MARKERS:
         return None
     inner = annotation.args[0]
+    declared = _SELF_MARKERS[sym.fullname]
     if isinstance(inner, UnboundType):
         inner_sym = ctx.api.lookup_qualified(inner.name, inner, suppress_errors=True)
         if inner_sym is not None and inner_sym.fullname in _SELF_NAMES:
             sig.arg_types[0] = inner
-            add_checkpoint(ctx.api, func)
-    return _SELF_MARKERS[sym.fullname]
+            if declared != "owned":  # a consumed receiver is no borrow
+                add_checkpoint(ctx.api, func)
+    return declared
 
 
 _SELF_MARKERS = {
     Marker.BORROWED.fullname: "shared",
     Marker.MUT_BORROWED.fullname: "exclusive",
+    Marker.OWNED.fullname: "owned",  # the method consumes its receiver (moves.md)
 }
 _SELF_NAMES = frozenset({"typing.Self", "typing_extensions.Self"})
 
