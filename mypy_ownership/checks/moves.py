@@ -13,7 +13,6 @@ from __future__ import annotations
 from mypy.checker import TypeChecker
 from mypy.nodes import CallExpr, Context, Expression, FuncItem, MypyFile, NameExpr
 from mypy.plugin import CheckerPluginInterface
-from mypy.types import AnyType, get_proper_type
 
 from mypy_ownership import diagnostics
 from mypy_ownership.diagnostics import Diagnostic
@@ -66,8 +65,6 @@ class MoveChecker:
             for move, crossing in thread_moves:
                 if move.var not in graph.owned or move.var in borrowed:
                     continue
-                if _untyped(crossing):
-                    continue  # as mypy reports nothing on Any, neither do hazards
                 found += self._hazards(call, move, crossing, body)
         return found
 
@@ -143,15 +140,6 @@ class MoveChecker:
         graph = analyse_module(owner) if isinstance(owner, MypyFile) else analyse_function(owner)
         self._graphs[id(owner)] = (owner, graph)
         return graph
-
-
-def _untyped(crossing: Crossing) -> bool:
-    """Is the value handed over one the analysis cannot type (``Any``: an
-    unannotated parameter, a library's untyped return)?  Nothing says it is
-    mutable, and what real code hands between threads untyped is most often
-    made for it (a queue, a connection, a name).  ``report_any`` reports it
-    as not ``Send`` instead, at the boundary."""
-    return isinstance(get_proper_type(crossing.typ), AnyType)
 
 
 def _uses_after(graph: UseGraph, move: Move, in_call: set[int]) -> set[UseKey]:
