@@ -215,7 +215,7 @@ class AccessReader:
             if isinstance(sym.node, Var) and not sym.node.is_property:
                 return READ  # a callable stored in an attribute: it is not given the value
             func = function_of(sym.node)
-            if func is not None and func.body.body and func.arguments:
+            if func is not None and func.body.body and not _placeholder(func) and func.arguments:
                 return self.in_function(func, func.arguments[0].variable, rebinding=False, depth=depth + 1)
             break
         mutates = self._oracle.may_mutate(typ, method)
