@@ -415,20 +415,23 @@ class FlowWalker(Generic[T]):
         self.block(s.body)
 
     def match_stmt(self, s: MatchStmt) -> None:
+        """A case is tried when those above failed, on a pattern or after a
+        guard ran: what a guard moves is moved for the cases below."""
         self.expr(s.subject)
-        after_subject = _copy(self.state)
+        untried = _copy(self.state)
         exits: list[State[T] | None] = []
         exhaustive = False
         for pattern, guard, body in zip(s.patterns, s.guards, s.bodies):
-            self.state = _copy(after_subject)
+            self.state = _copy(untried)
             self.pattern(pattern, ItemOf(s.subject))
             if guard is not None:
                 self.expr(guard)
+                untried = _join([untried, self.state])
             exits.append(self.branch(body, self.state))
             if guard is None and isinstance(pattern, AsPattern) and pattern.pattern is None:
                 exhaustive = True  # `case _:` or `case name:`
         if not exhaustive:
-            exits.append(after_subject)
+            exits.append(untried)
         self.state = _join(exits)
 
     def pattern(self, p: Pattern, subject: Source) -> None:

@@ -11,7 +11,7 @@ reported once (the diagnostic's key is the use).
 from __future__ import annotations
 
 from mypy.checker import TypeChecker
-from mypy.nodes import CallExpr, Context, Expression, FuncItem, MypyFile, NameExpr
+from mypy.nodes import LDEF, CallExpr, Context, Expression, FuncItem, MypyFile, NameExpr, Var
 from mypy.plugin import CheckerPluginInterface
 
 from mypy_ownership import diagnostics
@@ -52,12 +52,15 @@ class MoveChecker:
         if graph is None:
             return []
         owner = api.scope.current_function()
-        borrowed = borrowed_parameters(owner) if isinstance(owner, FuncItem) else {}
+        borrowed = _borrowed_in_scope(api)
         in_call = _names_in_arguments(call.context)
         found: list[Diagnostic] = []
+        nested = not hazard and _nested(api)
         for move in moves:
-            if move.var not in graph.owned or move.var in borrowed:
+            if move.var in borrowed:
                 continue  # not ours to move: the borrow check reports it
+            if move.var not in graph.owned and not (nested and _captured_local(move)):
+                continue
             for use in sorted(_uses_after(graph, move, in_call), key=_position):
                 found.append(_use_after_move(use, move))
         if hazard:
@@ -140,6 +143,31 @@ class MoveChecker:
         graph = analyse_module(owner) if isinstance(owner, MypyFile) else analyse_function(owner)
         self._graphs[id(owner)] = (owner, graph)
         return graph
+
+
+def _nested(api: TypeChecker) -> bool:
+    """Is the function being checked defined inside another function?"""
+    return sum(isinstance(frame, FuncItem) for frame in api.scope.stack) > 1
+
+
+def _borrowed_in_scope(api: TypeChecker) -> set[Var]:
+    """The ``Borrowed``/``MutBorrowed`` parameters of the function being
+    checked and of the functions around it: not theirs to move (moving one
+    out of a nested function is no use after move; Rust's E0507, not E0382)."""
+    found: set[Var] = set()
+    for frame in api.scope.stack:
+        if isinstance(frame, FuncItem):
+            found.update(borrowed_parameters(frame))
+    return found
+
+
+def _captured_local(move: Move) -> bool:
+    """Is the moved name a local of an enclosing function, captured by the
+    nested function being checked?  A move inside the nested function's own
+    body is followed there (``def c(): consume(x); consume(x)``), whatever
+    its caller does (an ownership rule: fearless's and the markers' moves)."""
+    site = move.site
+    return isinstance(site, NameExpr) and site.kind == LDEF
 
 
 def _uses_after(graph: UseGraph, move: Move, in_call: set[int]) -> set[UseKey]:
