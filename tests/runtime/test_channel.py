@@ -314,6 +314,32 @@ def test_sender_dropped_by_another_thread_closes_while_creator_joins(wait_until:
     dropper.join(timeout=DEADLINE)
 
 
+def test_receiver_dropped_by_another_thread_while_creator_sends(threads: Any, wait_until: Any) -> None:
+    # The same for a Receiver: its creator is blocked in send on a full
+    # channel when another thread drops the last reference.
+    tx, rx = sync_channel[int](1)
+    tx.send(0)
+    holder: list[Receiver[int]] = [rx]
+    del rx
+    me = threading.get_ident()
+
+    def drop_once_parked() -> None:
+        wait_until(lambda: _blocked_in(me, "_park"))
+        time.sleep(0.1)  # from parking to blocked in C
+        chan = holder[0]._chan
+        holder.clear()
+        try:
+            wait_until(lambda: not chan.receiver_alive)  # while the creator is parked
+        except BaseException:
+            Receiver(chan).close()  # release the blocked send, then fail
+            raise
+
+    threads.start(drop_once_parked)
+    with pytest.raises(SendError):
+        tx.send(1)
+    threads.join_all()
+
+
 @pytest.mark.parametrize("after_registering", [False, True])
 def test_finalizer_while_recv_parks_is_not_a_lost_wakeup(
     threads: Any, monkeypatch: pytest.MonkeyPatch, after_registering: bool
