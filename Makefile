@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-cases test-daemon test-mypy-oldest test-runtime no-harm bench clean
+.PHONY: setup demo test test-cases test-daemon test-mypy-oldest test-runtime test-ft no-harm bench clean
 
 # mypy cannot follow the import hooks of a default editable install, so the
 # install is "strict": a tree of links to the sources.  A new source file
@@ -64,6 +64,23 @@ test-mypy-oldest: $(OLDEST_STAMP)
 
 test-runtime: $(STAMP)
 	$(PY) -m pytest -q tests/runtime
+
+# The runtime's tests on a free-threaded CPython, under -X gil=0.  The
+# interpreter is python3.14t/python3.13t from PATH, $$FT_PYTHON, or the build
+# cached in ~/.cache/mypy-ownership/ft; without any of them the script builds
+# one there first (about 6 minutes on 2 cores, needs root for apt-get).
+# `fearless` is the runtime/ directory itself, through a link under build/.
+# The stress tests run FT_STRESS_ROUNDS rounds each here (3 in make test).
+FT_PATH := build/ft-path
+FT_STRESS_ROUNDS ?= 10
+
+test-ft:
+	@mkdir -p $(FT_PATH) && ln -sfn ../../runtime $(FT_PATH)/fearless
+	py=$$(tools/free_threaded_python.sh) && \
+	  PYTHONPATH=$(FT_PATH) PYTHON_GIL=0 $$py -X gil=0 -c 'import sys; assert not sys._is_gil_enabled(), "the GIL is on"' && \
+	  PYTHONPATH=$(FT_PATH) PYTHON_GIL=0 FEARLESS_STRESS_ROUNDS=$(FT_STRESS_ROUNDS) \
+	  $$py -X gil=0 -m pytest -q -p no:cacheprovider \
+	    --confcutdir=tests/runtime --rootdir=tests/runtime tests/runtime
 
 # The plugin over mypy's own check-*.test cases (../shared/mypy-check-cases,
 # or MYPY_CHECK_CASES): mypy's output must not change.  make test runs it too.

@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from time import monotonic
 from typing import Generic, TypeVar
 
+from . import _waits
 from ._mixins import Closing, CopyIsClone, NoCopy
 from .errors import ClosedError, Empty, Full, RecvError, RecvTimeout, SendError
 from .markers import NotSync, Owned, Send
@@ -133,11 +134,9 @@ def _park(chan: _Chan[T], queue: _WaitQueue, waiter: _LockType, deadline: float 
     lock = chan.lock
     lock.release()
     try:
-        if deadline is None:
-            notified = waiter.acquire()
-        else:
-            remaining = deadline - monotonic()
-            notified = waiter.acquire(timeout=remaining) if remaining > 0 else waiter.acquire(False)
+        # In slices on a free-threaded build, so that a Sender or Receiver
+        # queued for this thread's finalization closes (see _waits).
+        notified = _waits.acquire(waiter, deadline)
     except BaseException:  # e.g. KeyboardInterrupt while blocked
         lock.acquire()
         if not queue.cancel(waiter):

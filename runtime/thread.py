@@ -27,6 +27,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, ParamSpec, TypeVar
 
+from . import _waits
 from ._mixins import WithBlock
 from .errors import ClosedError, DeadlockError, JoinTimeout
 from .markers import Owned, Send
@@ -107,7 +108,7 @@ class JoinHandle(Generic[R]):
         thread = self._thread
         if thread.ident == threading.get_ident():
             raise DeadlockError("a thread cannot join itself")
-        thread.join(timeout)
+        _waits.join(thread, timeout)  # in slices on a free-threaded build
         if thread.is_alive():
             raise JoinTimeout(f"thread {thread.name!r} still running after {timeout} s")
         exc = self._exc
@@ -203,7 +204,7 @@ class Scope(WithBlock):
                         break
                     handle = self._handles[i]
                 i += 1
-                handle._thread.join()
+                _waits.join(handle._thread, None)
         finally:
             with self._lock:
                 self._state = _CLOSED

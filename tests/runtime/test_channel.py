@@ -7,6 +7,9 @@ import copy
 import gc
 import pickle
 import signal
+import sys
+import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -22,8 +25,10 @@ from fearless import (
     Sender,
     SendError,
     channel,
+    spawn,
     sync_channel,
 )
+from fearless._waits import FREE_THREADED
 from fearless.channel import _WaitQueue
 
 PRODUCERS = 8
@@ -205,12 +210,26 @@ def _in_thread(threads: Any, fn: Any) -> Any:
     return threads.results[0]
 
 
+def _blocked_in(ident: int, function: str) -> bool:
+    """Whether thread ``ident`` is inside a call of ``function`` (its frames
+    from the top down to the test function), i.e. blocked there."""
+    frame = sys._current_frames().get(ident)
+    while frame is not None and not frame.f_code.co_name.startswith("test_"):
+        if frame.f_code.co_name == function:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def test_finalizer_inside_locked_section_does_not_deadlock(threads: Any) -> None:
-    tx, rx = channel[int]()
-    chan = rx._chan
+    # The thread that creates the Sender drops it: its finalizer runs at
+    # once on both builds, here inside the channel's critical section.
+    made: list[Receiver[int]] = []
 
     def drop_while_locked() -> int:
-        nonlocal tx
+        tx, rx = channel[int]()
+        made.append(rx)
+        chan = rx._chan
         with chan.lock:
             # As if a GC pass ran here and collected the last Sender.
             del tx
@@ -219,12 +238,106 @@ def test_finalizer_inside_locked_section_does_not_deadlock(threads: Any) -> None
     try:
         assert _in_thread(threads, drop_while_locked) == 0
     except BaseException:
-        # The thread is stuck holding the lock: detach the receiver so its
-        # finalizer does not hang the interpreter at exit.
-        del rx._chan
+        if made:
+            # The thread is stuck holding the lock: detach the receiver so
+            # its finalizer does not hang the interpreter at exit.
+            del made[0]._chan
         raise
     with pytest.raises(RecvError):
+        made[0].recv(timeout=10)
+
+
+def test_sender_dropped_by_another_thread_while_locked(threads: Any) -> None:
+    # What each build guarantees when the last reference to a Sender is
+    # dropped by a thread other than the one that created it (here inside
+    # the channel's critical section).  With the GIL: closed at once, in the
+    # dropping thread.  Free-threaded: queued for the creating thread, closed
+    # when that thread runs Python code again (fearless._waits).
+    tx, rx = channel[int]()
+    chan = rx._chan
+
+    def drop_while_locked() -> int:
+        nonlocal tx
+        with chan.lock:
+            del tx
+            return chan.senders
+
+    seen = _in_thread(threads, drop_while_locked)
+    if not FREE_THREADED:
+        assert seen == 0
+    else:
+        assert seen in (0, 1)  # 0 only if a GC pass merged it meanwhile
+    with pytest.raises(RecvError):  # this thread runs Python code: closed
         rx.recv(timeout=10)
+
+
+def test_sender_dropped_by_another_thread_closes_while_creator_waits(threads: Any, wait_until: Any) -> None:
+    # The creator of the Sender is the thread blocked in recv: on a
+    # free-threaded build the wait returns to Python code in slices, which
+    # finalizes the Sender queued for it; with the GIL it closes at once.
+    tx, rx = channel[int]()
+    holder: list[Sender[int]] = [tx]  # a reference this thread counted
+    del tx
+    me = threading.get_ident()
+
+    def drop_once_parked() -> None:
+        wait_until(lambda: _blocked_in(me, "_park"))
+        time.sleep(0.1)  # from parking to blocked in C
+        holder.clear()  # the last reference goes in another thread
+        # Closed while the creator is still parked (its recv would otherwise
+        # finalize the Sender only when its own timeout returns it to Python).
+        wait_until(lambda: rx._chan.senders == 0)
+
+    threads.start(drop_once_parked)
+    with pytest.raises(RecvError):
+        rx.recv(timeout=3 * DEADLINE)
+    threads.join_all()
+
+
+def test_sender_dropped_by_another_thread_closes_while_creator_joins(wait_until: Any) -> None:
+    # The creator is blocked in JoinHandle.join on the consumer: joins are
+    # sliced as well, so the consumer sees the disconnection.
+    tx, rx = channel[int]()
+    holder: list[Sender[int]] = [tx]
+    del tx
+    consumer = spawn(_drain, rx)
+    del rx
+    me = threading.get_ident()
+
+    def drop_once_joining() -> None:
+        wait_until(lambda: _blocked_in(me, "join"))
+        time.sleep(0.1)  # from the call to blocked in C
+        holder.clear()  # the last reference goes in another thread
+
+    dropper = spawn(drop_once_joining)
+    assert consumer.join(timeout=DEADLINE) == []
+    dropper.join(timeout=DEADLINE)
+
+
+def test_receiver_dropped_by_another_thread_while_creator_sends(threads: Any, wait_until: Any) -> None:
+    # The same for a Receiver: its creator is blocked in send on a full
+    # channel when another thread drops the last reference.
+    tx, rx = sync_channel[int](1)
+    tx.send(0)
+    holder: list[Receiver[int]] = [rx]
+    del rx
+    me = threading.get_ident()
+
+    def drop_once_parked() -> None:
+        wait_until(lambda: _blocked_in(me, "_park"))
+        time.sleep(0.1)  # from parking to blocked in C
+        chan = holder[0]._chan
+        holder.clear()
+        try:
+            wait_until(lambda: not chan.receiver_alive)  # while the creator is parked
+        except BaseException:
+            Receiver(chan).close()  # release the blocked send, then fail
+            raise
+
+    threads.start(drop_once_parked)
+    with pytest.raises(SendError):
+        tx.send(1)
+    threads.join_all()
 
 
 @pytest.mark.parametrize("after_registering", [False, True])
@@ -233,10 +346,10 @@ def test_finalizer_while_recv_parks_is_not_a_lost_wakeup(
 ) -> None:
     # recv checked the state and is registering its waiter when the last
     # Sender's finalizer runs in the same thread (GC during an allocation).
-    tx, rx = channel[int]()
-    holder: list[Sender[int]] = [tx]
-    del tx
+    # The Sender is created by that thread, so its finalizer runs at once on
+    # both builds.
     register = _WaitQueue.register
+    holder: list[Sender[int]] = []
 
     def register_with_gc(self: _WaitQueue) -> Any:
         if not after_registering:
@@ -249,6 +362,9 @@ def test_finalizer_while_recv_parks_is_not_a_lost_wakeup(
     monkeypatch.setattr(_WaitQueue, "register", register_with_gc)
 
     def recv() -> str:
+        tx, rx = channel[int]()
+        holder.append(tx)
+        del tx
         try:
             rx.recv()
         except RecvError:

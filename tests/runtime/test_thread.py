@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -226,3 +227,46 @@ def test_spawn_outside_scope_block_raises() -> None:
     with pytest.raises(ClosedError):
         with s:
             pass
+
+
+def test_scope_end_finalizes_what_the_waiting_thread_created(wait_until: Any) -> None:
+    # A Sender created by this thread is dropped by a scoped thread while
+    # this thread waits at the end of the scope for the consumer: on a
+    # free-threaded build the wait is sliced (fearless._waits), so the
+    # Sender, queued for this thread, closes and the consumer ends.
+    tx, rx = channel[int]()
+    holder: list[Sender[int]] = [tx]
+    del tx
+    me = threading.get_ident()
+    chan = rx._chan
+
+    def consume(rx: Any) -> int:
+        n = 0
+        try:
+            while True:
+                rx.recv(timeout=3 * DEADLINE)
+                n += 1
+        except RecvError:
+            return n
+
+    def drop_while_scope_waits() -> None:
+        wait_until(lambda: _frame_named(me, "_exit"))
+        time.sleep(0.1)  # from the call to blocked in C
+        holder.clear()
+        # While this thread waits (the consumer's own timeout ends it if not).
+        wait_until(lambda: chan.senders == 0)
+
+    with scope() as s:
+        c = s.spawn(consume, rx)
+        del rx
+        s.spawn(drop_while_scope_waits)
+    assert c.join() == 0
+
+
+def _frame_named(ident: int, function: str) -> bool:
+    frame = sys._current_frames().get(ident)
+    while frame is not None:
+        if frame.f_code.co_name == function:
+            return True
+        frame = frame.f_back
+    return False
