@@ -48,6 +48,7 @@ from mypy_ownership.model.callee import CalleeFacts, callee_facts
 from mypy_ownership.model.class_facts import ClassFactsRecorder
 from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.model.runtime import ARC_VALUE, GUARD_METHODS
+from mypy_ownership.model.reach import record_reach
 from mypy_ownership.model.thread_code import RaceFactsRecorder
 from mypy_ownership.model.thread_safety import ThreadSafety
 from mypy_ownership.overlays import OverlayError, Overlays, bundled_overlay_dir, load_overlays
@@ -128,6 +129,11 @@ class OwnershipPlugin(Plugin):
                 raise
         try:
             self._race_facts.record(ctx)
+        except Exception:
+            if debugging():
+                raise
+        try:
+            record_reach(ctx)
         except Exception:
             if debugging():
                 raise

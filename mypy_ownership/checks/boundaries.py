@@ -6,6 +6,11 @@ the culprit and a way out (``diagnostics``).
 A thread-bound library value that was made so that it may cross after all
 (``sqlite3.connect(path, check_same_thread=False)``, as the overlays
 declare) passes when the local holding it is only ever assigned such calls.
+
+At a boundary an overlay declares (hazard detection), the object whose code
+runs on the thread (a bound method's receiver, a started ``Thread``
+subclass, a captured ``self``) must be ``Send`` in what that code reaches
+(``reach``) only; ownership discipline asks it of the whole object.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from mypy_ownership import diagnostics
 from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import NOT_SEND, NOT_SYNC
 from mypy_ownership.model.call import Call
+from mypy_ownership.model.reach import closure_reach, reached_attributes
 from mypy_ownership.model.crossings import LOOP_BOUND_MODULES, TO_LOOP_THREAD, Crossing
 from mypy_ownership.model.thread_safety import Problem, Root, ThreadSafety, Trait
 
@@ -40,12 +46,29 @@ class BoundaryChecker:
 
     def _problem(self, call: Call, crossing: Crossing) -> Problem | None:
         if crossing.needs_send:
-            problem = self._safety.problem(crossing.typ, Trait.SEND)
+            problem = self._safety.problem_within(crossing.typ, Trait.SEND, _reached(call, crossing))
             if problem is not None and not call.released(self._safety, crossing):
                 return problem
         if crossing.needs_sync:
             return self._safety.problem(crossing.typ, Trait.SYNC)
         return None
+
+
+def _reached(call: Call, crossing: Crossing) -> frozenset[str] | None:
+    """At a boundary an overlay declares (hazard detection), what of the
+    object whose code runs on the thread (a bound method's receiver, a
+    started ``Thread`` subclass, a captured ``self``) that code reaches;
+    None (the whole object) for ownership discipline, and where unknown."""
+    receiver = get_proper_type(crossing.typ)
+    if call.callee.overlay is None or not isinstance(receiver, Instance):
+        return None
+    if crossing.how == "receiver" and isinstance(crossing.carrier, MemberExpr):
+        return reached_attributes(receiver.type, {crossing.carrier.name})
+    if crossing.how == "sent-self":
+        return reached_attributes(receiver.type, {"run"})
+    if crossing.how == "captured-self" and crossing.var is not None:
+        return closure_reach(crossing.carrier, crossing.var.name, receiver.type)
+    return None
 
 
 def _bound_to_loop(problem: Problem) -> bool:

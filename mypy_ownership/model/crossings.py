@@ -260,7 +260,7 @@ def _handed_back_to_loop(closure: FuncItem) -> set[int]:
     stack: list[Node] = [closure.body]
     while stack:
         node = stack.pop()
-        if isinstance(node, CallExpr) and _calls_into_loop(node):
+        if isinstance(node, CallExpr) and calls_into_loop(node):
             for arg in node.args:
                 found.update(id(ref) for ref in _names_in(arg))
         if isinstance(node, Expression):
@@ -270,7 +270,7 @@ def _handed_back_to_loop(closure: FuncItem) -> set[int]:
     return found
 
 
-def _calls_into_loop(call: CallExpr) -> bool:
+def calls_into_loop(call: CallExpr) -> bool:
     callee = call.callee
     if isinstance(callee, RefExpr) and callee.fullname in TO_LOOP_THREAD:
         return True

@@ -189,6 +189,15 @@ class ThreadSafety:
             return None
         return self._check(typ, trait, frozenset())
 
+    def problem_within(self, typ: Type | None, trait: Trait, only: frozenset[str] | None) -> Problem | None:
+        """Why ``typ`` is not ``trait``, asked of its attributes named in
+        ``only`` (what a thread's code reaches: ``model.reach``) when it is
+        a class with source; of all of them when ``only`` is None."""
+        t = get_proper_type(typ)
+        if only is None or not isinstance(t, Instance) or not is_source_class(t.type) or is_copy(t):
+            return self.problem(typ, trait)
+        return self._derive(t, trait, frozenset({str(t)}), only)
+
     def is_send(self, typ: Type | None) -> bool:
         return self.problem(typ, Trait.SEND) is None
 
@@ -275,7 +284,9 @@ class ThreadSafety:
         self._memo[key] = found
         return found
 
-    def _derive(self, t: Instance, trait: Trait, seen: frozenset[str]) -> Problem | None:
+    def _derive(
+        self, t: Instance, trait: Trait, seen: frozenset[str], only: frozenset[str] | None = None
+    ) -> Problem | None:
         info = t.type
         name = info.fullname
         bound = runtime.THREAD_BOUND.get(name)
@@ -295,7 +306,7 @@ class ThreadSafety:
             opted = class_traits(info)
             if opted.get("unsafe_sync") or (trait is Trait.SEND and opted.get("unsafe_send")):
                 return None  # trusted: the author vouches for it
-            return self._attributes(t, trait, seen)
+            return self._attributes(t, trait, seen, only)
         return self._library_class(t, trait, seen)
 
     def _by_arguments(
@@ -352,10 +363,13 @@ class ThreadSafety:
             )
         return self._by_arguments(t, _SEND, trait, seen)
 
-    def _attributes(self, t: Instance, trait: Trait, seen: frozenset[str]) -> Problem | None:
-        """A class with source: every attribute's type, inherited ones too,
-        and for ``Sync`` attributes that cannot be reassigned (a frozen class,
-        or ``Final``), unless the class locks itself (``_self_locked``)."""
+    def _attributes(
+        self, t: Instance, trait: Trait, seen: frozenset[str], only: frozenset[str] | None = None
+    ) -> Problem | None:
+        """A class with source: every attribute's type (or those of
+        ``only``), inherited ones too, and for ``Sync`` attributes that
+        cannot be reassigned (a frozen class, or ``Final``), unless the
+        class locks itself (``_self_locked``)."""
         frozen = _is_immutable(t.type)
         if trait is Trait.SYNC and not frozen:
             locks_itself, problem = self._self_locked(t, seen)
@@ -377,6 +391,8 @@ class ThreadSafety:
             for name, sym in base.names.items():
                 node = sym.node
                 if not isinstance(node, Var) or name.startswith("__") or node.type is None:
+                    continue
+                if only is not None and name not in only:
                     continue
                 part = expand_type_by_instance(node.type, as_base)
                 if trait is Trait.SEND and self.released(part, made_with.get(name)):
