@@ -58,8 +58,8 @@ from mypy.nodes import (
     MemberExpr,
     NameExpr,
     Node,
-    OpExpr,
     OperatorAssignmentStmt,
+    OpExpr,
     OverloadedFuncDef,
     RaiseStmt,
     ReturnStmt,
@@ -72,6 +72,7 @@ from mypy.nodes import (
 from mypy.server.subexpr import get_subexpressions
 
 from mypy_ownership.analysis.made_with import is_none_literal
+from mypy_ownership.analysis.syntax import inner_blocks
 
 SIZE_METHODS = frozenset(
     {
@@ -90,7 +91,7 @@ _Found = dict[tuple[str, str, tuple[str, ...]], int]
 class Shapes:
     """What one body does to ``self`` that can race (see the module)."""
 
-    __slots__ = ("found", "calls", "first_call", "joins", "starts", "_self")
+    __slots__ = ("_self", "calls", "first_call", "found", "joins", "starts")
 
     def __init__(self, self_name: str) -> None:
         self.found: _Found = {}
@@ -189,7 +190,7 @@ class Shapes:
                 for e in value:
                     if isinstance(e, Expression):
                         self._expression(e, held)
-        for block in _blocks(stmt):
+        for block in inner_blocks(stmt, nested=False):
             self.block(block, held, checked)
 
     def _store(self, target: Expression, held: tuple[str, ...], checked: frozenset[str]) -> None:
@@ -359,16 +360,3 @@ def _waits(call: CallExpr) -> bool:
         return False
     return all(type(a) in (IntExpr, FloatExpr) or n is not None for a, n in zip(call.args, call.arg_names))
 
-
-def _blocks(stmt: Node) -> list[Block]:
-    """The blocks directly inside a statement (``try``, ``while``, ``match``)."""
-    out: list[Block] = []
-    for name in ("body", "else_body", "finally_body"):
-        value = getattr(stmt, name, None)
-        if isinstance(value, Block):
-            out.append(value)
-    for name in ("handlers", "bodies"):
-        value = getattr(stmt, name, None)
-        if isinstance(value, list):
-            out += [b for b in value if isinstance(b, Block)]
-    return out

@@ -14,58 +14,59 @@ from mypy.nodes import (
     GDEF,
     LDEF,
     AssertStmt,
-    AssignmentStmt,
-    ClassDef,
-    DelStmt,
-    ExpressionStmt,
-    ForStmt,
-    IfStmt,
-    MatchStmt,
-    OperatorAssignmentStmt,
-    OverloadedFuncDef,
-    RaiseStmt,
-    ReturnStmt,
-    TryStmt,
-    WhileStmt,
-    WithStmt,
     AssertTypeExpr,
     AssignmentExpr,
+    AssignmentStmt,
     AwaitExpr,
     Block,
     BytesExpr,
-    ComplexExpr,
-    EllipsisExpr,
-    FloatExpr,
-    IntExpr,
-    StrExpr,
     CallExpr,
     CastExpr,
+    ClassDef,
     ComparisonExpr,
+    ComplexExpr,
     ConditionalExpr,
     Decorator,
+    DelStmt,
     DictExpr,
     DictionaryComprehension,
+    EllipsisExpr,
     Expression,
+    ExpressionStmt,
+    FloatExpr,
+    ForStmt,
+    FuncDef,
     FuncItem,
     GeneratorExpr,
+    IfStmt,
     IndexExpr,
+    IntExpr,
     LambdaExpr,
     ListComprehension,
     ListExpr,
+    MatchStmt,
     MemberExpr,
     NameExpr,
     Node,
+    OperatorAssignmentStmt,
     OpExpr,
+    OverloadedFuncDef,
+    RaiseStmt,
+    ReturnStmt,
     RevealExpr,
     SetComprehension,
     SetExpr,
     SliceExpr,
     StarExpr,
+    StrExpr,
     TemplateStrExpr,
+    TryStmt,
     TupleExpr,
     TypeApplication,
     UnaryExpr,
     Var,
+    WhileStmt,
+    WithStmt,
     YieldExpr,
     YieldFromExpr,
 )
@@ -80,7 +81,6 @@ from mypy.patterns import (
     ValuePattern,
 )
 from mypy.types import CallableType, UninhabitedType, get_proper_type
-
 
 # Expressions without sub-expressions: most nodes of any tree, so answered
 # first (mypy's node classes are final: an exact type check is enough).
@@ -311,3 +311,28 @@ def _pattern_nodes(p: Pattern) -> Iterator[Node]:
 
 
 statement_children = _statement_children
+
+
+def inner_blocks(stmt: Node, *, nested: bool) -> list[Block]:
+    """The blocks directly inside a statement, in source order (a ``try``'s
+    body, ``else`` and ``finally``, then its handlers; a ``match``'s case
+    bodies).  With ``nested``, also the bodies of the functions and classes
+    it defines (a ``def``, a decorated one, an overload's items, a class)."""
+    out: list[Block] = []
+    names = ("body", "else_body", "finally_body", "defs", "func", "impl") if nested else ("body", "else_body", "finally_body")
+    for name in names:
+        value = getattr(stmt, name, None)
+        if isinstance(value, Block):
+            out.append(value)
+        elif isinstance(value, list):
+            out += [b for b in value if isinstance(b, Block)]
+        elif isinstance(value, FuncDef):
+            out.append(value.body)
+    for name in ("handlers", "bodies"):
+        value = getattr(stmt, name, None)
+        if isinstance(value, list):
+            out += [b for b in value if isinstance(b, Block)]
+    items = getattr(stmt, "items", None)
+    if nested and type(stmt) is OverloadedFuncDef and isinstance(items, list):
+        out += [i.func.body if isinstance(i, Decorator) else i.body for i in items]
+    return out

@@ -56,18 +56,20 @@ from mypy.nodes import (
     FuncDef,
     IndexExpr,
     LambdaExpr,
+    ListExpr,
     MemberExpr,
     NameExpr,
     Node,
-    OpExpr,
     OperatorAssignmentStmt,
+    OpExpr,
     OverloadedFuncDef,
-    TupleExpr,
-    ListExpr,
     StarExpr,
+    TupleExpr,
     WithStmt,
 )
 from mypy.server.subexpr import get_subexpressions
+
+from mypy_ownership.analysis.syntax import inner_blocks
 
 ACCESSES = "accesses"
 SYNCHRONISED = "made_for_threads"  # the class fact: its accesses are recorded
@@ -112,7 +114,7 @@ def _walk_statement(
 ) -> None:
     kind = type(stmt)
     if kind in (FuncDef, Decorator, OverloadedFuncDef, ClassDef):
-        for inner in _blocks(stmt):
+        for inner in inner_blocks(stmt, nested=True):
             _walk_block(inner, self_name, (LATER,), found, conditions)  # runs later, or elsewhere
         return
     if kind is AssignmentStmt:
@@ -138,7 +140,7 @@ def _walk_statement(
     else:
         for e in _own_expressions(stmt):
             _reads(e, self_name, held, found)
-    for block in _blocks(stmt):
+    for block in inner_blocks(stmt, nested=True):
         _walk_block(block, self_name, inner_held, found, conditions)
 
 
@@ -239,29 +241,6 @@ def _acquire_or_release(e: Expression, self_name: str) -> tuple[str | None, bool
     return None, False
 
 
-def _blocks(stmt: Node) -> list[Block]:
-    """The blocks directly inside a statement."""
-    out: list[Block] = []
-    for name in ("body", "else_body", "finally_body", "defs", "func", "impl"):
-        value = getattr(stmt, name, None)
-        if isinstance(value, Block):
-            out.append(value)
-        elif isinstance(value, list):
-            out += [b for b in value if isinstance(b, Block)]
-        elif isinstance(value, FuncDef):
-            out.append(value.body)
-    handlers = getattr(stmt, "handlers", None)
-    if isinstance(handlers, list):
-        out += [b for b in handlers if isinstance(b, Block)]
-    bodies = getattr(stmt, "bodies", None)
-    if isinstance(bodies, list):
-        out += [b for b in bodies if isinstance(b, Block)]
-    items = getattr(stmt, "items", None)
-    if type(stmt) is OverloadedFuncDef and isinstance(items, list):
-        out += [i.func.body if isinstance(i, Decorator) else i.body for i in items]
-    return out
-
-
 def _own_expressions(stmt: Node) -> list[Expression]:
     """The expressions of a statement that are not in its blocks (an
     ``if``'s conditions, a ``for``'s iterable, a ``return``'s value)."""
@@ -297,7 +276,7 @@ THREAD_LOCAL_TYPES = frozenset({"_thread._local", "_threading_local.local"})
 class Access:
     """One recorded access, read back from a class's facts."""
 
-    __slots__ = ("owner", "method", "kind", "held", "line")
+    __slots__ = ("held", "kind", "line", "method", "owner")
 
     def __init__(self, owner: str, method: str, kind: str, held: list[str], line: int) -> None:
         self.owner = owner  # the class whose method it is
