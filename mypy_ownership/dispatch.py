@@ -31,6 +31,7 @@ from mypy.plugin import (
 from mypy.types import AnyType, Type, TypeOfAny
 
 from mypy_ownership.analysis.checkpoint import CHECKPOINT_FULLNAME, request_checkpoint
+from mypy_ownership.analysis.uses import UseGraphs
 from mypy_ownership.checks import marker_syntax
 from mypy_ownership.checks.borrows import BorrowChecker
 from mypy_ownership.checks.boundaries import BoundaryChecker
@@ -82,12 +83,15 @@ class OwnershipPlugin(Plugin):
         self._borrows = BorrowChecker(oracle)
         self._guards = GuardChecker(oracle)
         self._iteration = IterationChecker()
+        # The flow analysis of each function, for the checks of moves and
+        # of conflicts alike.
+        graphs = UseGraphs()
         # In this order at every call: a value that may not cross is
         # reported before its moves are.
         self._call_checks: tuple[CallCheck, ...] = (
             BoundaryChecker(safety),
-            MoveChecker(safety, oracle),
-            ConflictChecker(),
+            MoveChecker(safety, oracle, graphs),
+            ConflictChecker(graphs),
             self._borrows,
             ScopedChecker(oracle, safety),
             DataRaceChecker(safety),

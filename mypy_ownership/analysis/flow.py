@@ -1,26 +1,22 @@
-"""Flow: which use of a variable can come right after which, along every path
-through a function body.
+"""Flow: the control flow of a function (or module) body, walked once, for
+analyses that follow a state along every path (``FlowWalker``).
 
-One pass over the function's AST (loops iterate to a fixed point, usually in
-two rounds) computes, for every *use* of a local -- every reference to it that
-is not an assignment -- the uses of the same variable that may come next on
-some path with no rebinding and no other use in between.  A move is a use, so
-the uses reached from a move are exactly the first uses after it: the ones
-rustc reports (E0382).  The result is gathered once per function and serves
-every move the checker later finds in it; moves need types, which only the
-type checker knows, so this layer knows nothing of moves.
-
-The state at a point maps each variable to its *pending* uses: the uses that
-are not yet followed by another use or a rebinding.  Branches join by union;
-``None`` is an unreachable point (after ``return``, ``raise``, ``break``,
-``continue`` or a call that never returns).  Modelled on mypy's
+A subclass says what a reference to a variable (``use``) and a binding
+(``bind``) do to the state, which maps each variable to a set
+(``analysis.states``); the walker carries it through branches (joined by
+union), loops (walked until the state at their head stops growing, usually
+in two rounds), ``try`` (a handler sees every state its guarded body
+passed), ``with``, ``match``, comprehensions and closures.  ``None`` is an
+unreachable point (after ``return``, ``raise``, ``break``, ``continue`` or a
+call that never returns).  ``analysis.uses`` is the first such analysis:
+which use of a variable can come right after which.  Modelled on mypy's
 ``partially_defined.py``, whose visitor base a plugin cannot subclass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, TypeVar
 
 from mypy.nodes import (
     GDEF,
@@ -69,6 +65,15 @@ from mypy.nodes import (
 )
 from mypy.patterns import AsPattern, MappingPattern, Pattern, StarredPattern
 
+from mypy_ownership.analysis.states import (
+    MAX_LOOP_ROUNDS,
+    NOTHING,
+    LoopFrame,
+    LoopHeads,
+    State,
+    copy_state,
+    join,
+)
 from mypy_ownership.analysis.syntax import (
     closure_references,
     expression_children,
@@ -82,49 +87,8 @@ from mypy_ownership.analysis.syntax import (
 # A use is the NameExpr of the reference, or, for a reference to a local
 # closure (``worker`` in ``spawn(worker)``), the pair (reference, captured var).
 UseKey = NameExpr | tuple[Expression, Var]
-# What the state holds per variable: uses here, aliases or roots in subclasses.
+# What the state holds per variable: uses, aliases or roots, by subclass.
 T = TypeVar("T")
-State = dict[Var, frozenset[T]]
-
-# Empty, so a subset of any state's entries (NoReturn: no element type).
-_NOTHING: frozenset[NoReturn] = frozenset()
-# Loops converge in two rounds; the bound only guards against a bug.
-_MAX_LOOP_ROUNDS = 16
-
-
-class UseGraph:
-    """The result of the flow analysis of one function (or module) body."""
-
-    __slots__ = ("successors", "owned")
-
-    def __init__(self) -> None:
-        # use -> the uses of the same variable that can come next
-        self.successors: dict[UseKey, set[UseKey]] = {}
-        # variables this body owns: its parameters and the names it binds
-        self.owned: set[Var] = set()
-
-    def next_uses(self, use: UseKey) -> Iterable[UseKey]:
-        return self.successors.get(use, ())
-
-
-def context_of(use: UseKey) -> Context:
-    """Where to report a use: the name, or the closure reference."""
-    return use[0] if isinstance(use, tuple) else use
-
-
-def analyse_function(func: FuncItem) -> UseGraph:
-    walker = UseWalker(module_level=False)
-    for arg in func.arguments:
-        walker.graph.owned.add(arg.variable)
-    walker.block(func.body)
-    return walker.graph
-
-
-def analyse_module(tree: MypyFile) -> UseGraph:
-    walker = UseWalker(module_level=True)
-    walker.statements(tree.defs)
-    return walker.graph
-
 
 class ItemOf:
     """The source of a binding that takes one item of ``expr``: a loop
@@ -145,44 +109,26 @@ class ItemOf:
 Source = Expression | ItemOf | None
 
 
-class _LoopFrame(Generic[T]):
-    __slots__ = ("breaks", "continues")
-
-    def __init__(self) -> None:
-        self.breaks: list[State[T] | None] = []
-        self.continues: list[State[T] | None] = []
-
-
-def _join(states: Iterable[State[T] | None]) -> State[T] | None:
-    result: State[T] | None = None
-    for s in states:
-        if s is None:
-            continue
-        if result is None:
-            result = dict(s)
-            continue
-        for var, uses in s.items():
-            mine = result.get(var)
-            result[var] = uses if mine is None or mine is uses else mine | uses
-    return result
-
-
 def _item_of(source: Source) -> Source:
     return ItemOf(source) if isinstance(source, Expression) else source
-
-
-def _copy(state: State[T] | None) -> State[T] | None:
-    return None if state is None else dict(state)
 
 
 class FlowWalker(Generic[T]):
     """The control flow of a body; subclasses say what a reference and a
     binding do to the state (which maps each variable to a set of ``T``)."""
 
+    #: A subclass whose ``use`` and ``bind`` are monotone (a larger state in:
+    #: a larger state and a superset of the results out) sets this: a loop
+    #: walked again, in an enclosing loop's next round, then starts from the
+    #: head it reached before (``states.LoopHeads``), and nested loops cost
+    #: one more round each instead of doubling at every level.
+    monotone = False
+
     def __init__(self, *, module_level: bool) -> None:
         self.module_level = module_level
         self.state: State[T] | None = {}
-        self.loops: list[_LoopFrame[T]] = []
+        self.loops: list[LoopFrame[T]] = []
+        self.loop_heads: LoopHeads[T] | None = LoopHeads() if self.monotone else None
         # Open `try` statements: every use inside a guarded body is added to
         # these, so each holds the join of all the states the body passed;
         # ``handling``: the ids of the ones that feed `except` handlers (the
@@ -212,7 +158,7 @@ class FlowWalker(Generic[T]):
         ``raises`` False, a point no exception leaves: the ``finally`` only)."""
         if self.state is None:
             return
-        now = self.state.get(var, _NOTHING)
+        now = self.state.get(var, NOTHING)
         for collector in self.collectors:
             if not raises and id(collector) in self.handling:
                 continue
@@ -242,7 +188,7 @@ class FlowWalker(Generic[T]):
         """Walk ``block`` from ``entry``; the state where it ends."""
         if block is not None and block.is_unreachable:
             return None
-        self.state = _copy(entry)
+        self.state = copy_state(entry)
         if block is not None:
             self.block(block)
         return self.state
@@ -293,7 +239,7 @@ class FlowWalker(Generic[T]):
     def assert_stmt(self, s: AssertStmt) -> None:
         self.expr(s.expr)
         if s.msg is not None:
-            after = _copy(self.state)
+            after = copy_state(self.state)
             self.expr(s.msg)  # evaluated only on failure, which raises
             self.state = after
         if is_false_literal(s.expr):
@@ -301,23 +247,23 @@ class FlowWalker(Generic[T]):
 
     def break_stmt(self, s: BreakStmt) -> None:
         if self.loops:
-            self.loops[-1].breaks.append(_copy(self.state))
+            self.loops[-1].breaks.append(copy_state(self.state))
         self.state = None
 
     def continue_stmt(self, s: ContinueStmt) -> None:
         if self.loops:
-            self.loops[-1].continues.append(_copy(self.state))
+            self.loops[-1].continues.append(copy_state(self.state))
         self.state = None
 
     def if_stmt(self, s: IfStmt) -> None:
         exits: list[State[T] | None] = []
         for cond, body in zip(s.expr, s.body):
             self.expr(cond)
-            after_cond = _copy(self.state)
+            after_cond = copy_state(self.state)
             exits.append(self.branch(body, after_cond))
             self.state = after_cond
         exits.append(self.branch(s.else_body, self.state))
-        self.state = _join(exits)
+        self.state = join(exits)
 
     def while_stmt(self, s: WhileStmt) -> None:
         exit_state, frame = self.loop(s.body, condition=s.expr, forever=is_true_literal(s.expr))
@@ -336,42 +282,45 @@ class FlowWalker(Generic[T]):
         target: Expression | None = None,
         source: Expression | None = None,
         forever: bool = False,
-    ) -> tuple[State[T] | None, _LoopFrame[T]]:
+    ) -> tuple[State[T] | None, LoopFrame[T]]:
         """Walk a loop body until the state at its head stops growing.
 
         Every iteration starts by checking ``condition`` (a ``while``) and
         may leave the loop there; then it binds ``target`` (a ``for``).
         Returns the state in which the loop ends normally, and the frame
         with the states at its ``break``s."""
-        entry = _copy(self.state)
-        head = entry
-        frame: _LoopFrame[T] = _LoopFrame()
+        entry = copy_state(self.state)
+        heads = self.loop_heads
+        head = entry if heads is None else heads.start(body, entry)
+        frame: LoopFrame[T] = LoopFrame()
         exit_state: State[T] | None = None
-        for _ in range(_MAX_LOOP_ROUNDS):
-            frame = _LoopFrame()
+        for _ in range(MAX_LOOP_ROUNDS):
+            frame = LoopFrame()
             self.loops.append(frame)
-            self.state = _copy(head)
+            self.state = copy_state(head)
             if condition is not None:
                 self.expr(condition)
-            exit_state = None if forever else _copy(self.state)
+            exit_state = None if forever else copy_state(self.state)
             if target is not None:
                 self.target(target, _item_of(source))
             self.block(body)
             self.loops.pop()
-            new_head = _join([entry, self.state, *frame.continues])
+            new_head = join([entry, self.state, *frame.continues])
             if new_head == head:
                 break
             head = new_head
+        if heads is not None:
+            heads.reached(body, entry, head)
         return exit_state, frame
 
-    def after_loop(self, exit_state: State[T] | None, frame: _LoopFrame[T], else_body: Block | None) -> None:
+    def after_loop(self, exit_state: State[T] | None, frame: LoopFrame[T], else_body: Block | None) -> None:
         self.state = exit_state
         if else_body is not None and self.state is not None:
             self.block(else_body)
-        self.state = _join([self.state, *frame.breaks])
+        self.state = join([self.state, *frame.breaks])
 
     def try_stmt(self, s: TryStmt) -> None:
-        entry = _copy(self.state) or {}
+        entry = copy_state(self.state) or {}
         to_handlers: State[T] = dict(entry)
         to_finally: State[T] | None = dict(entry) if s.finally_body is not None else None
         if to_finally is not None:
@@ -396,7 +345,7 @@ class FlowWalker(Generic[T]):
             exits.append(self.state)
         if to_finally is not None:
             self.collectors.pop()
-        self.state = _join(exits)
+        self.state = join(exits)
         if s.finally_body is not None:
             normal = self.state
             # On the way out of an exception the finally block sees every
@@ -418,21 +367,21 @@ class FlowWalker(Generic[T]):
         """A case is tried when those above failed, on a pattern or after a
         guard ran: what a guard moves is moved for the cases below."""
         self.expr(s.subject)
-        untried = _copy(self.state)
+        untried = copy_state(self.state)
         exits: list[State[T] | None] = []
         exhaustive = False
         for pattern, guard, body in zip(s.patterns, s.guards, s.bodies):
-            self.state = _copy(untried)
+            self.state = copy_state(untried)
             self.pattern(pattern, ItemOf(s.subject))
             if guard is not None:
                 self.expr(guard)
-                untried = _join([untried, self.state])
+                untried = join([untried, self.state])
             exits.append(self.branch(body, self.state))
             if guard is None and isinstance(pattern, AsPattern) and pattern.pattern is None:
                 exhaustive = True  # `case _:` or `case name:`
         if not exhaustive:
             exits.append(untried)
-        self.state = _join(exits)
+        self.state = join(exits)
 
     def pattern(self, p: Pattern, subject: Source) -> None:
         for child in pattern_children(p):
@@ -508,51 +457,55 @@ class FlowWalker(Generic[T]):
             self.expr(t)  # `obj.x = ...` and `obj[i] = ...` use obj
 
     def expr(self, e: Expression) -> None:
-        if isinstance(e, NameExpr):
-            node = e.node
-            if isinstance(node, Var):
-                self.use(e, node)
-            elif node is not None and not self.module_level:
-                func = function_of(node)
-                captures = self.closures.get(func) if func is not None else None
-                if captures:
-                    # Referring to a local closure reads what it captured.
-                    for var in captures:
-                        self.use((e, var), var)
-            return
-        if isinstance(e, OpExpr) and e.op in ("and", "or"):
-            self.expr(e.left)
-            skipped = _copy(self.state)
+        handler = _EXPRESSIONS.get(type(e))
+        if handler is not None:
+            handler(self, e)
+        else:
+            for child in expression_children(e):
+                self.expr(child)
+
+    def name_expr(self, e: NameExpr) -> None:
+        node = e.node
+        if isinstance(node, Var):
+            self.use(e, node)
+        elif node is not None and not self.module_level:
+            func = function_of(node)
+            captures = self.closures.get(func) if func is not None else None
+            if captures:
+                # Referring to a local closure reads what it captured.
+                for var in captures:
+                    self.use((e, var), var)
+
+    def op_expr(self, e: OpExpr) -> None:
+        self.expr(e.left)
+        if e.op in ("and", "or"):
+            skipped = copy_state(self.state)
             self.expr(e.right)
-            self.state = _join([skipped, self.state])
-            return
-        if isinstance(e, ConditionalExpr):
-            self.expr(e.cond)
-            before = _copy(self.state)
-            self.expr(e.if_expr)
-            taken = self.state
-            self.state = before
-            self.expr(e.else_expr)
-            self.state = _join([taken, self.state])
-            return
-        if isinstance(e, AssignmentExpr):
-            self.expr(e.value)
-            self.target(e.target, e.value)
-            return
-        if isinstance(e, LambdaExpr):
-            for arg in e.arguments:
-                if arg.initializer is not None:
-                    self.expr(arg.initializer)
-            self.closure(e)
-            return
-        if isinstance(e, (ListComprehension, SetComprehension)):
-            self.comprehension(e.generator)
-            return
-        if isinstance(e, (GeneratorExpr, DictionaryComprehension)):
-            self.comprehension(e)
-            return
-        for child in expression_children(e):
-            self.expr(child)
+            self.state = join([skipped, self.state])
+        else:
+            self.expr(e.right)
+
+    def conditional_expr(self, e: ConditionalExpr) -> None:
+        self.expr(e.cond)
+        before = copy_state(self.state)
+        self.expr(e.if_expr)
+        taken = self.state
+        self.state = before
+        self.expr(e.else_expr)
+        self.state = join([taken, self.state])
+
+    def assignment_expr(self, e: AssignmentExpr) -> None:
+        self.expr(e.value)
+        self.target(e.target, e.value)
+
+    def lambda_expr(self, e: LambdaExpr) -> None:
+        for arg in e.arguments:
+            if arg.initializer is not None:
+                self.expr(arg.initializer)
+        self.closure(e)
+
+    def list_comprehension(self, e: ListComprehension | SetComprehension) -> None:
+        self.comprehension(e.generator)
 
     def closure(self, func: FuncItem) -> None:
         """Creating a closure uses every variable it captures, right here."""
@@ -582,43 +535,16 @@ class FlowWalker(Generic[T]):
             for element in elements:
                 self.expr(element)
 
-        entry = _copy(self.state)
+        entry = copy_state(self.state)
         head = entry
-        for _ in range(_MAX_LOOP_ROUNDS):
-            self.state = _copy(head)
+        for _ in range(MAX_LOOP_ROUNDS):
+            self.state = copy_state(head)
             iteration()
-            new_head = _join([entry, self.state])
+            new_head = join([entry, self.state])
             if new_head == head:
                 break
             head = new_head
         self.state = head
-
-
-class UseWalker(FlowWalker[UseKey]):
-    """Which use of a variable can come right after which (see the module
-    docstring): the state holds each variable's pending uses."""
-
-    def __init__(self, *, module_level: bool) -> None:
-        super().__init__(module_level=module_level)
-        self.graph = UseGraph()
-
-    def use(self, key: UseKey, var: Var) -> None:
-        state = self.state
-        if state is None:
-            return
-        pending = state.get(var)
-        if pending:
-            successors = self.graph.successors
-            for before in pending:
-                successors.setdefault(before, set()).add(key)
-        state[var] = frozenset((key,))
-        self.record(var)
-
-    def bind(self, var: Var, kind: int | None, source: Source) -> None:
-        if self.owns(var, kind):
-            self.graph.owned.add(var)
-        if self.state is not None:
-            self.state.pop(var, None)
 
 
 # Each handler takes the statement type it is filed under (hence Any).
@@ -646,4 +572,18 @@ _STATEMENTS: dict[type[Statement], Callable[[FlowWalker[Any], Any], None]] = {
     ImportFrom: FlowWalker.import_stmt,
     NonlocalDecl: FlowWalker.nonlocal_decl,
     Block: FlowWalker.block,
+}
+
+# Expressions with more to them than their children, evaluated in order:
+# by exact type (mypy's node classes are final), the rest walks the children.
+_EXPRESSIONS: dict[type[Expression], Callable[[FlowWalker[Any], Any], None]] = {
+    NameExpr: FlowWalker.name_expr,
+    OpExpr: FlowWalker.op_expr,
+    ConditionalExpr: FlowWalker.conditional_expr,
+    AssignmentExpr: FlowWalker.assignment_expr,
+    LambdaExpr: FlowWalker.lambda_expr,
+    ListComprehension: FlowWalker.list_comprehension,
+    SetComprehension: FlowWalker.list_comprehension,
+    GeneratorExpr: FlowWalker.comprehension,
+    DictionaryComprehension: FlowWalker.comprehension,
 }

@@ -73,17 +73,8 @@ from mypy.nodes import (
 )
 from mypy.types import Instance, get_proper_type
 
-from mypy_ownership.analysis.flow import (
-    _MAX_LOOP_ROUNDS,
-    FlowWalker,
-    ItemOf,
-    Source,
-    State,
-    UseKey,
-    _copy,
-    _join,
-    _LoopFrame,
-)
+from mypy_ownership.analysis.flow import FlowWalker, ItemOf, Source, UseKey
+from mypy_ownership.analysis.states import MAX_LOOP_ROUNDS, LoopFrame, State, copy_state, join
 
 BUILT = "built"
 LENT = "lent"
@@ -387,19 +378,19 @@ class HandoffWalker(FlowWalker[str]):
         # so the loop runs once for each of them; it ends after an
         # iteration, not straight from its entry.
         self.expr(s.expr)
-        entry = _copy(self.state)
+        entry = copy_state(self.state)
         head = entry
-        frame: _LoopFrame[str] = _LoopFrame()
+        frame: LoopFrame[str] = LoopFrame()
         after: State[str] | None = None
-        for _ in range(_MAX_LOOP_ROUNDS):
-            frame = _LoopFrame()
+        for _ in range(MAX_LOOP_ROUNDS):
+            frame = LoopFrame()
             self.loops.append(frame)
-            self.state = _copy(head)
+            self.state = copy_state(head)
             self.target(s.index, ItemOf(s.expr))
             self.block(s.body)
             self.loops.pop()
-            after = _join([self.state, *frame.continues])
-            new_head = _join([entry, after])
+            after = join([self.state, *frame.continues])
+            new_head = join([entry, after])
             if new_head == head:
                 break
             head = new_head

@@ -80,6 +80,7 @@ from mypy.patterns import (
     StarredPattern,
     ValuePattern,
 )
+from mypy.traverser import NameAndMemberCollector
 from mypy.types import CallableType, UninhabitedType, get_proper_type
 
 # Expressions without sub-expressions: most nodes of any tree, so answered
@@ -224,6 +225,15 @@ def closure_references(func: FuncItem) -> list[NameExpr]:
     refs: list[NameExpr] = []
     _collect_names(func.body, refs)
     return [r for r in refs if isinstance(r.node, Var) and r.node not in own]
+
+
+def names_in(node: Node) -> list[NameExpr]:
+    """Every name in ``node`` (a statement or an expression), nested
+    functions, lambdas and classes included.  mypy's own traverser, which
+    is compiled: several times faster than a walk written here."""
+    collector = NameAndMemberCollector()
+    node.accept(collector)
+    return collector.name_exprs
 
 
 def _collect_names(node: Node, out: list[NameExpr]) -> None:

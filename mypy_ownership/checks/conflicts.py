@@ -5,7 +5,11 @@ lent or moved to another parameter, and a moved value may not also be lent:
 ``push_all(vec, vec)`` with ``src: Borrowed``, ``dst: MutBorrowed``.  "The
 same value" is the same local, or locals made aliases of each other by plain
 assignment (``b = a``) that are still aliases where the call is: that is
-followed along the control flow by ``NameAliasWalker``, once per function.
+followed along the control flow by ``NameAliasWalker``, once per function,
+and only in a function where two of a call's locals are bound from or to
+another name at all (``UseGraph.name_bound``, which the use analysis finds on
+its way: most calls lend or move locals no such binding touches, and then
+only the same local conflicts with itself).
 A method whose ``self`` is marked counts its receiver as an argument.
 """
 
@@ -21,6 +25,7 @@ from mypy_ownership.errorcodes import BORROW_CONFLICT
 from mypy_ownership.model.call import Call
 from mypy_ownership.model.callee import CalleeFacts, Role
 from mypy_ownership.analysis.flow import FlowWalker, Source, UseKey
+from mypy_ownership.analysis.uses import UseGraphs
 from mypy_ownership.markers import Marker
 from mypy_ownership.analysis.copyable import is_copy
 
@@ -71,7 +76,8 @@ class NameAliasWalker(FlowWalker[Var]):
 
 
 class ConflictChecker:
-    def __init__(self) -> None:
+    def __init__(self, graphs: UseGraphs) -> None:
+        self._graphs = graphs
         # the name aliases of the functions of the module being checked
         self._checker: TypeChecker | None = None
         self._roots: dict[int, tuple[FuncItem, dict[NameExpr, frozenset[Var]]]] = {}
@@ -81,7 +87,11 @@ class ConflictChecker:
         if len(accesses) < 2:
             return []
         found: list[Diagnostic] = []
-        roots_at = self._roots_at(call.api)
+        graph = self._graphs.of(call.api)
+        # Two different locals share a root only if both are name-bound.
+        bound = graph.name_bound if graph is not None else set()
+        aliased = sum(a.expr.node in bound for a in accesses) >= 2
+        roots_at = self._roots_at(call.api) if aliased else {}
         accesses.sort(key=lambda a: (a.expr.line, a.expr.column))
         for j, later in enumerate(accesses):
             for earlier in accesses[:j]:

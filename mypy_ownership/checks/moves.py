@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from mypy.checker import TypeChecker
 from mypy.nodes import LDEF, CallExpr, Context, Expression, FuncItem, MypyFile, NameExpr, Var
-from mypy.plugin import CheckerPluginInterface
 
 from mypy_ownership import diagnostics
 from mypy_ownership.diagnostics import Diagnostic
@@ -26,18 +25,18 @@ from mypy_ownership.model.callee import Move, Role, borrowed_parameters
 from mypy_ownership.model.thread_safety import ThreadSafety
 from mypy_ownership.analysis.copyable import duplication, is_copy
 from mypy_ownership.analysis.handoff import HandoffWalker
-from mypy_ownership.analysis.flow import UseGraph, UseKey, analyse_function, analyse_module, context_of
+from mypy_ownership.analysis.flow import UseKey
+from mypy_ownership.analysis.uses import UseGraph, UseGraphs, context_of
 from mypy_ownership.analysis.syntax import expression_children
 
 
 class MoveChecker:
     """Flow analyses of the module being checked, built on demand."""
 
-    def __init__(self, safety: ThreadSafety, oracle: MutationOracle) -> None:
+    def __init__(self, safety: ThreadSafety, oracle: MutationOracle, graphs: UseGraphs) -> None:
         self._safety = safety
         self._oracle = oracle
-        self._checker: TypeChecker | None = None
-        self._graphs: dict[int, tuple[FuncItem | MypyFile, UseGraph]] = {}
+        self._graphs = graphs
 
     def check_call(self, call: Call) -> list[Diagnostic]:
         thread_moves = self._thread_moves(call)
@@ -48,7 +47,7 @@ class MoveChecker:
         if not moves and not (hazard and thread_moves):
             return []
         api = call.api
-        graph = self._graph(api)
+        graph = self._graphs.of(api)
         if graph is None:
             return []
         owner = api.scope.current_function()
@@ -123,26 +122,6 @@ class MoveChecker:
                         handed_over=crossing.role is Role.HANDOFF)
             moves.append((move, crossing))
         return moves
-
-    def _graph(self, api: CheckerPluginInterface) -> UseGraph | None:
-        assert isinstance(api, TypeChecker)
-        if api is not self._checker:
-            # A new checker for each module (and, in the daemon, for each
-            # re-check of one, whose functions keep their objects but may
-            # have new bodies): the graphs of the last one are dropped.
-            self._checker = api
-            self._graphs = {}
-        owner: FuncItem | MypyFile | None = api.scope.current_function()
-        if owner is None:
-            if not isinstance(api.scope.stack[-1], MypyFile):
-                return None  # a class body: not analysed
-            owner = api.tree
-        cached = self._graphs.get(id(owner))
-        if cached is not None and cached[0] is owner:
-            return cached[1]
-        graph = analyse_module(owner) if isinstance(owner, MypyFile) else analyse_function(owner)
-        self._graphs[id(owner)] = (owner, graph)
-        return graph
 
 
 def _nested(api: TypeChecker) -> bool:
