@@ -60,6 +60,8 @@ _IMMUTABLE_SCALARS = frozenset(
     }
 )
 _IMMUTABLE_CONTAINERS = frozenset({"builtins.tuple", "builtins.frozenset"})
+# The scalars a class can derive from and stay immutable (not ``object``).
+_IMMUTABLE_BASES = _IMMUTABLE_SCALARS - {"builtins.object"}
 
 
 def is_copy(typ: Type | None) -> bool:
@@ -79,15 +81,16 @@ def _is_copy(typ: Type | None, seen: set[str]) -> bool:
         return all(_is_copy(item, seen) for item in t.items)
     if isinstance(t, Instance):
         info = t.type
-        if info.fullname in _IMMUTABLE_SCALARS and info.fullname != "builtins.object":
+        fullname = info.fullname
+        if fullname in _IMMUTABLE_BASES:
             return True
-        if info.fullname == "builtins.object":
+        if fullname == "builtins.object":
             return False  # an `object` parameter may hold anything
-        if info.fullname in _IMMUTABLE_CONTAINERS:
+        if fullname in _IMMUTABLE_CONTAINERS:
             return all(_is_copy(arg, seen) for arg in t.args)
         if info.is_enum:
             return True
-        if any(base.fullname in _IMMUTABLE_SCALARS - {"builtins.object"} for base in info.mro):
+        if any(base.fullname in _IMMUTABLE_BASES for base in info.mro):
             return True  # subclasses of int/str/... (IntEnum, StrEnum, NewType)
         if _is_frozen_dataclass(info):
             return _fields_are_copy(info, seen)

@@ -74,7 +74,7 @@ from mypy.types import Instance, Type, get_proper_type
 from mypy_ownership import diagnostics
 from mypy_ownership.analysis.loop_exit import Frame, leaves_before_next_step
 from mypy_ownership.analysis.paths import ITEM, Place, place_of, render, type_at
-from mypy_ownership.analysis.syntax import expression_children, function_of, statement_children
+from mypy_ownership.analysis.syntax import expression_children, function_of, inner_blocks, statement_children
 from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import BORROW_CONFLICT
 from mypy_ownership.model.class_facts import method_facts
@@ -198,16 +198,18 @@ class IterationChecker:
 
 
 def _collect_loops(container: Node, out: dict[int, ForStmt]) -> None:
-    """The ``for`` statements of a function's (or module's) own body."""
-    stack: list[Node] = list(container.defs) if isinstance(container, MypyFile) else [container.body]  # type: ignore[attr-defined]
+    """The ``for`` statements of a function's (or module's) own body, class
+    bodies included, nested functions not."""
+    stack: list[Statement] = list(container.defs if isinstance(container, MypyFile) else container.body.body)  # type: ignore[attr-defined]
     while stack:
         node = stack.pop()
-        if isinstance(node, ForStmt):
+        if type(node) is ForStmt:
             out[id(node.expr)] = node
-        if isinstance(node, (FuncItem, Decorator, OverloadedFuncDef, LambdaExpr)):
-            continue
-        if isinstance(node, (Block, Statement, ClassDef)):
-            stack.extend(c for c in statement_children(node) if isinstance(c, (Block, Statement, ClassDef)))
+        if type(node) is ClassDef:
+            stack += node.defs.body
+        elif not isinstance(node, (FuncItem, Decorator, OverloadedFuncDef)):
+            for block in inner_blocks(node, nested=False):
+                stack += block.body
 
 
 def _iterated(loop: ForStmt, api: TypeChecker) -> tuple[Place, str, Var | None, Type | None] | None:
