@@ -48,7 +48,7 @@ from mypy_ownership.model.callee import CalleeFacts, callee_facts
 from mypy_ownership.model.class_facts import ClassFactsRecorder
 from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.model.runtime import ARC_VALUE, GUARD_METHODS
-from mypy_ownership.model.reach import record_reach
+from mypy_ownership.model.reach import ReachRecorder
 from mypy_ownership.model.thread_code import RaceFactsRecorder
 from mypy_ownership.model.thread_safety import ThreadSafety
 from mypy_ownership.overlays import OverlayError, Overlays, bundled_overlay_dir, load_overlays
@@ -77,6 +77,7 @@ class OwnershipPlugin(Plugin):
         self._reporter = Reporter()
         self._class_facts = ClassFactsRecorder(overlays.send_if_keywords())
         self._race_facts = RaceFactsRecorder()
+        self._reach = ReachRecorder()
         self._safety = safety = ThreadSafety(overlays, report_any=settings.report_any)
         self._oracle = oracle = MutationOracle(overlays.mutates, overlays.function)
         self._borrows = BorrowChecker(oracle)
@@ -133,7 +134,7 @@ class OwnershipPlugin(Plugin):
             if debugging():
                 raise
         try:
-            record_reach(ctx)
+            self._reach.record(ctx)
         except Exception:
             if debugging():
                 raise
