@@ -45,6 +45,7 @@ from mypy_ownership.diagnostics import Diagnostic, Reporter
 from mypy_ownership.markers import MARKERS_MODULE, Marker
 from mypy_ownership.model.call import Call
 from mypy_ownership.model.callee import CalleeFacts, callee_facts
+from mypy_ownership.analysis.class_memo import BodyExpressions
 from mypy_ownership.model.class_facts import ClassFactsRecorder
 from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.model.runtime import ARC_VALUE, GUARD_METHODS
@@ -123,8 +124,9 @@ class OwnershipPlugin(Plugin):
     def _record_class_facts(self, ctx: ClassDefContext) -> None:
         """A class whose facts cannot be gathered has none (its methods count
         as doing nothing the analyses look for); mypy goes on."""
+        expressions = BodyExpressions()  # listed once for both recorders that read them all
         try:
-            self._class_facts.record(ctx)
+            self._class_facts.record(ctx, expressions)
         except Exception:
             if debugging():
                 raise
@@ -134,7 +136,7 @@ class OwnershipPlugin(Plugin):
             if debugging():
                 raise
         try:
-            self._reach.record(ctx)
+            self._reach.record(ctx, expressions)
         except Exception:
             if debugging():
                 raise

@@ -7,6 +7,9 @@ between passes: each recorder keeps its findings here and walks the bodies
 once.  Kept for the module being analysed, and only for it, keyed by the
 class and held with its methods' bodies: the daemon keeps a class's objects
 across an edit but gives its methods new bodies, which are walked again.
+
+Within one call of the class hook, the recorders that read every
+expression of a body share one listing of them (``BodyExpressions``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mypy.nodes import Block, ClassDef
+from mypy.nodes import Block, ClassDef, Expression
+from mypy.server.subexpr import get_subexpressions
 
 
 class BodyMemo:
@@ -42,3 +46,21 @@ class BodyMemo:
         if module != self._module:
             self._module, self._kept = module, {}
         self._kept[id(cls)] = (cls, list(bodies), found)
+
+
+class BodyExpressions:
+    """The expressions of each method body of the class the hook is
+    recording (mypy's compiled traverser lists them, nested functions and
+    lambdas included), listed once for all the recorders; made anew for
+    every call of the hook, so the bodies it is keyed by are alive."""
+
+    __slots__ = ("_found",)
+
+    def __init__(self) -> None:
+        self._found: dict[int, list[Expression]] = {}
+
+    def of(self, body: Block) -> list[Expression]:
+        found = self._found.get(id(body))
+        if found is None:
+            found = self._found[id(body)] = get_subexpressions(body)
+        return found

@@ -67,11 +67,10 @@ from mypy.nodes import (
     WithStmt,
 )
 from mypy.plugin import ClassDefContext
-from mypy.server.subexpr import get_subexpressions
 from mypy.types import CallableType, UnboundType
 
 from mypy_ownership.analysis.checkpoint import add_checkpoint
-from mypy_ownership.analysis.class_memo import BodyMemo
+from mypy_ownership.analysis.class_memo import BodyExpressions, BodyMemo
 from mypy_ownership.analysis.made_with import agree, constant_keywords, is_none_literal, maker_of
 from mypy_ownership.markers import Marker
 from mypy_ownership.model.guarded import ACCESSES, CONDITIONS, SYNCHRONISED, made_for_threads, method_accesses
@@ -95,7 +94,7 @@ class ClassFactsRecorder:
         # passed to one of them is recorded too (``NOT_CONSTANT``)
         self._watched = watched
 
-    def record(self, ctx: ClassDefContext) -> None:
+    def record(self, ctx: ClassDefContext, expressions: BodyExpressions) -> None:
         if getattr(ctx.api, "is_stub_file", False):
             return  # stubs have no bodies to learn from (overlays speak for them)
         funcs = [
@@ -103,7 +102,7 @@ class ClassFactsRecorder:
             for func in map(_method, _class_level(ctx.cls.defs.body))
             if func is not None and not func.is_static and not func.is_class and func.arguments
         ]
-        bodies, made_with, conditions, synchronised = self._bodies_facts(ctx, funcs)
+        bodies, made_with, conditions, synchronised = self._bodies_facts(ctx, funcs, expressions)
         methods: dict[str, dict[str, Any]] = {}
         for func, facts in zip(funcs, bodies):
             # Names resolve only as the analysis goes on: looked up every pass.
@@ -125,7 +124,7 @@ class ClassFactsRecorder:
         ctx.cls.info.metadata[METADATA_KEY] = recorded_class
 
     def _bodies_facts(
-        self, ctx: ClassDefContext, funcs: list[FuncDef]
+        self, ctx: ClassDefContext, funcs: list[FuncDef], expressions: BodyExpressions
     ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, str], bool]:
         module = getattr(ctx.api, "cur_mod_id", None)
         bodies_walked = [func.body for func in funcs]
@@ -133,7 +132,7 @@ class ClassFactsRecorder:
         if kept is not None:
             return kept  # type: ignore[no-any-return]
         made: _Assignments = {}
-        walked = [_method_facts(func, made, self._watched) for func in funcs]
+        walked = [_method_facts(func, expressions.of(func.body), made, self._watched) for func in funcs]
         bodies = [facts for facts, _ in walked]
         conditions: dict[str, str] = {}
         synchronised = any(made_for_threads for _, made_for_threads in walked) or any(
@@ -273,7 +272,7 @@ _INNER_STATEMENTS: dict[type, Callable[[Any], list[Node]]] = {
 
 
 def _method_facts(
-    func: FuncDef, made_with: _Assignments, watched: Container[str]
+    func: FuncDef, found: list[Expression], made_with: _Assignments, watched: Container[str]
 ) -> tuple[dict[str, Any], bool]:
     """Every class of every checked module comes through here: its
     statements are walked in Python (they are few), its expressions are
@@ -314,7 +313,7 @@ def _method_facts(
                 stack.extend(inner(node))
     self_calls: set[str] = set()
     attr_calls: list[list[Any]] = []
-    for e in get_subexpressions(func.body):
+    for e in found:
         if type(e) is not CallExpr or type(e.callee) is not MemberExpr:
             continue
         callee = e.callee

@@ -264,7 +264,7 @@ _EXPRESSION_FIELDS = ("expr", "index", "cond", "value", "target")
 # which of those each kind of statement has, in that order (asked of every
 # statement walked: most have one or none)
 _OWN_FIELDS: dict[type, tuple[str, ...]] = {
-    kind: tuple(name for name in _EXPRESSION_FIELDS if name in dir(kind))
+    kind: tuple(name for name in _EXPRESSION_FIELDS if hasattr(kind, name))
     for kind in vars(mypy.nodes).values()
     if isinstance(kind, type) and issubclass(kind, Statement)
 }

@@ -40,7 +40,7 @@ from mypy.nodes import (
 from mypy.plugin import ClassDefContext
 from mypy.server.subexpr import get_subexpressions
 
-from mypy_ownership.analysis.class_memo import BodyMemo
+from mypy_ownership.analysis.class_memo import BodyExpressions, BodyMemo
 from mypy_ownership.analysis.syntax import function_of
 from mypy_ownership.model.class_facts import is_source_class
 from mypy_ownership.model.crossings import calls_into_loop
@@ -58,26 +58,26 @@ class ReachRecorder:
     def __init__(self) -> None:
         self._kept = BodyMemo()
 
-    def record(self, ctx: ClassDefContext) -> None:
+    def record(self, ctx: ClassDefContext, expressions: BodyExpressions) -> None:
         found = [(stmt, _functions(stmt)) for stmt in ctx.cls.defs.body]
         defined = [(funcs[0].name, funcs) for _, funcs in found if funcs]
         bodies = [func.body for _, funcs in defined for func in funcs]
         module = getattr(ctx.api, "cur_mod_id", None)
         methods = self._kept.get(module, ctx.cls, bodies)
         if methods is None:
-            methods = {name: _method_uses(funcs) for name, funcs in defined}
+            methods = {name: _method_uses(funcs, expressions) for name, funcs in defined}
             self._kept.keep(module, ctx.cls, bodies, methods)
         ctx.cls.info.metadata[METADATA_KEY] = {"m": methods}
 
 
-def _method_uses(funcs: list[FuncDef]) -> list[str] | None:
+def _method_uses(funcs: list[FuncDef], expressions: BodyExpressions) -> list[str] | None:
     """What one method (its overload items and property setter too) uses
     on ``self``, sorted; None when unknown."""
     uses: set[str] = set()
     for func in funcs:
         if func.is_static or func.is_class or not func.arguments:
             continue
-        found = self_uses(func, func.arguments[0].variable.name)
+        found = self_uses(func, func.arguments[0].variable.name, expressions.of(func.body))
         if found is None:
             return None
         uses |= found
@@ -97,13 +97,15 @@ def _functions(stmt: Node) -> list[FuncDef]:
     return []
 
 
-def self_uses(func: FuncItem, self_name: str) -> set[str] | None:
+def self_uses(func: FuncItem, self_name: str, found: list[Expression] | None = None) -> set[str] | None:
     """The names ``func``'s code (nested functions and lambdas too) uses on
     ``self`` (``self.name``), leaving out what it hands back to an event
     loop's thread; None when ``self`` itself goes anywhere else.  One pass
     over the body's expressions (every method of every class comes here);
-    a body that hands something back to a loop is read again for it."""
-    found = get_subexpressions(func.body)
+    a body that hands something back to a loop is read again for it.
+    ``found``: the body's expressions, when the caller has them listed."""
+    if found is None:
+        found = get_subexpressions(func.body)
     names: set[str] = set()
     bare = 0  # the uses of the name ``self``
     as_base = 0  # those of them that are ``self.name``'s ``self``
