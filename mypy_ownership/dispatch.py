@@ -46,10 +46,11 @@ from mypy_ownership.diagnostics import Diagnostic, Reporter
 from mypy_ownership.markers import MARKERS_MODULE, Marker
 from mypy_ownership.model.call import Call
 from mypy_ownership.model.callee import CalleeFacts, callee_facts
+from mypy_ownership.analysis.class_memo import BodyExpressions
 from mypy_ownership.model.class_facts import ClassFactsRecorder
 from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.model.runtime import ARC_VALUE, GUARD_METHODS
-from mypy_ownership.model.reach import record_reach
+from mypy_ownership.model.reach import ReachRecorder
 from mypy_ownership.model.thread_code import RaceFactsRecorder
 from mypy_ownership.model.thread_safety import ThreadSafety
 from mypy_ownership.overlays import OverlayError, Overlays, bundled_overlay_dir, load_overlays
@@ -78,6 +79,7 @@ class OwnershipPlugin(Plugin):
         self._reporter = Reporter()
         self._class_facts = ClassFactsRecorder(overlays.send_if_keywords())
         self._race_facts = RaceFactsRecorder()
+        self._reach = ReachRecorder()
         self._safety = safety = ThreadSafety(overlays, report_any=settings.report_any)
         self._oracle = oracle = MutationOracle(overlays.mutates, overlays.function)
         self._borrows = BorrowChecker(oracle)
@@ -126,8 +128,9 @@ class OwnershipPlugin(Plugin):
     def _record_class_facts(self, ctx: ClassDefContext) -> None:
         """A class whose facts cannot be gathered has none (its methods count
         as doing nothing the analyses look for); mypy goes on."""
+        expressions = BodyExpressions()  # listed once for both recorders that read them all
         try:
-            self._class_facts.record(ctx)
+            self._class_facts.record(ctx, expressions)
         except Exception:
             if debugging():
                 raise
@@ -137,7 +140,7 @@ class OwnershipPlugin(Plugin):
             if debugging():
                 raise
         try:
-            record_reach(ctx)
+            self._reach.record(ctx, expressions)
         except Exception:
             if debugging():
                 raise

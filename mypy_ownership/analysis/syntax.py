@@ -8,7 +8,8 @@ construct has no control-flow meaning of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from mypy.nodes import (
     GDEF,
@@ -327,22 +328,44 @@ def inner_blocks(stmt: Node, *, nested: bool) -> list[Block]:
     """The blocks directly inside a statement, in source order (a ``try``'s
     body, ``else`` and ``finally``, then its handlers; a ``match``'s case
     bodies).  With ``nested``, also the bodies of the functions and classes
-    it defines (a ``def``, a decorated one, an overload's items, a class)."""
-    out: list[Block] = []
-    names = ("body", "else_body", "finally_body", "defs", "func", "impl") if nested else ("body", "else_body", "finally_body")
-    for name in names:
-        value = getattr(stmt, name, None)
-        if isinstance(value, Block):
-            out.append(value)
-        elif isinstance(value, list):
-            out += [b for b in value if isinstance(b, Block)]
-        elif isinstance(value, FuncDef):
-            out.append(value.body)
-    for name in ("handlers", "bodies"):
-        value = getattr(stmt, name, None)
-        if isinstance(value, list):
-            out += [b for b in value if isinstance(b, Block)]
-    items = getattr(stmt, "items", None)
-    if nested and type(stmt) is OverloadedFuncDef and isinstance(items, list):
-        out += [i.func.body if isinstance(i, Decorator) else i.body for i in items]
-    return out
+    it defines (a decorated ``def``, an overload's implementation and items,
+    a class); a plain ``def``'s body comes either way.  Asked of every
+    statement of every method walked: found by the statement's exact type
+    (mypy's node classes are final), and most statements hold no block."""
+    blocks = _INNER_BLOCKS.get(type(stmt))
+    if blocks is None:
+        return []
+    found = blocks(stmt)
+    if nested:
+        return found
+    return [] if type(stmt) in _DEFINITIONS else found
+
+
+def _overload_blocks(stmt: OverloadedFuncDef) -> list[Block]:
+    impl = [stmt.impl.body] if type(stmt.impl) is FuncDef else []
+    return impl + [i.func.body if isinstance(i, Decorator) else i.body for i in stmt.items]
+
+
+def _try_blocks(stmt: TryStmt) -> list[Block]:
+    return [stmt.body, *(b for b in (stmt.else_body, stmt.finally_body) if b is not None), *stmt.handlers]
+
+
+def _loop_blocks(stmt: WhileStmt | ForStmt) -> list[Block]:
+    return [stmt.body] if stmt.else_body is None else [stmt.body, stmt.else_body]
+
+
+_INNER_BLOCKS: dict[type, Callable[[Any], list[Block]]] = {
+    IfStmt: lambda s: [*s.body, s.else_body] if s.else_body is not None else list(s.body),
+    WhileStmt: _loop_blocks,
+    ForStmt: _loop_blocks,
+    WithStmt: lambda s: [s.body],
+    TryStmt: _try_blocks,
+    MatchStmt: lambda s: list(s.bodies),
+    FuncDef: lambda s: [s.body],
+    Decorator: lambda s: [s.func.body],
+    OverloadedFuncDef: _overload_blocks,
+    ClassDef: lambda s: [s.defs],
+}
+# the definitions whose bodies come only with ``nested`` (a plain ``def``'s
+# always does: its ``body`` is a block like a loop's)
+_DEFINITIONS = frozenset({Decorator, OverloadedFuncDef, ClassDef})

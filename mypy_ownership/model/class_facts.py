@@ -67,10 +67,10 @@ from mypy.nodes import (
     WithStmt,
 )
 from mypy.plugin import ClassDefContext
-from mypy.server.subexpr import get_subexpressions
 from mypy.types import CallableType, UnboundType
 
 from mypy_ownership.analysis.checkpoint import add_checkpoint
+from mypy_ownership.analysis.class_memo import BodyExpressions, BodyMemo
 from mypy_ownership.analysis.made_with import agree, constant_keywords, is_none_literal, maker_of
 from mypy_ownership.markers import Marker
 from mypy_ownership.model.guarded import ACCESSES, CONDITIONS, SYNCHRONISED, made_for_threads, method_accesses
@@ -82,26 +82,19 @@ METADATA_KEY = "mypy_ownership"
 
 
 class ClassFactsRecorder:
-    """Records the facts of each class mypy analyses (the class hook).
+    """Records the facts of each class mypy analyses (the class hook).  What
+    the bodies say is walked once per module analysed (``BodyMemo``); the
+    names in signatures are looked up on every pass."""
 
-    mypy analyses a class again on every deferred pass over its module (the
-    same ClassDef, the same bodies): what the bodies say is kept for the
-    module being analysed, and only for it, keyed by the class and held with
-    its methods' bodies (the daemon keeps a class's objects across an edit
-    but gives its methods new bodies)."""
-
-    __slots__ = ("_module", "_bodies", "_watched")
+    __slots__ = ("_kept", "_watched")
 
     def __init__(self, watched: Container[str] = frozenset()) -> None:
-        self._module: str | None = None
-        self._bodies: dict[
-            int, tuple[ClassDef, list[Block], list[dict[str, Any]], dict[str, Any], dict[str, str], bool]
-        ] = {}
+        self._kept = BodyMemo()
         # the keywords an overlay's ``__send_if__`` names: an expression
         # passed to one of them is recorded too (``NOT_CONSTANT``)
         self._watched = watched
 
-    def record(self, ctx: ClassDefContext) -> None:
+    def record(self, ctx: ClassDefContext, expressions: BodyExpressions) -> None:
         if getattr(ctx.api, "is_stub_file", False):
             return  # stubs have no bodies to learn from (overlays speak for them)
         funcs = [
@@ -109,7 +102,7 @@ class ClassFactsRecorder:
             for func in map(_method, _class_level(ctx.cls.defs.body))
             if func is not None and not func.is_static and not func.is_class and func.arguments
         ]
-        bodies, made_with, conditions, synchronised = self._bodies_facts(ctx, funcs)
+        bodies, made_with, conditions, synchronised = self._bodies_facts(ctx, funcs, expressions)
         methods: dict[str, dict[str, Any]] = {}
         for func, facts in zip(funcs, bodies):
             # Names resolve only as the analysis goes on: looked up every pass.
@@ -131,21 +124,15 @@ class ClassFactsRecorder:
         ctx.cls.info.metadata[METADATA_KEY] = recorded_class
 
     def _bodies_facts(
-        self, ctx: ClassDefContext, funcs: list[FuncDef]
+        self, ctx: ClassDefContext, funcs: list[FuncDef], expressions: BodyExpressions
     ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, str], bool]:
         module = getattr(ctx.api, "cur_mod_id", None)
-        if self._module != module:
-            self._module, self._bodies = module, {}
-        kept = self._bodies.get(id(ctx.cls))
-        if (
-            kept is not None
-            and kept[0] is ctx.cls
-            and len(kept[1]) == len(funcs)
-            and all(body is func.body for body, func in zip(kept[1], funcs))
-        ):
-            return kept[2], kept[3], kept[4], kept[5]
+        bodies_walked = [func.body for func in funcs]
+        kept: Any = self._kept.get(module, ctx.cls, bodies_walked)
+        if kept is not None:
+            return kept  # type: ignore[no-any-return]
         made: _Assignments = {}
-        walked = [_method_facts(func, made, self._watched) for func in funcs]
+        walked = [_method_facts(func, expressions.of(func.body), made, self._watched) for func in funcs]
         bodies = [facts for facts, _ in walked]
         conditions: dict[str, str] = {}
         synchronised = any(made_for_threads for _, made_for_threads in walked) or any(
@@ -160,10 +147,9 @@ class ClassFactsRecorder:
         returned = {func.name: _returned_keywords(func, self._watched) for func in funcs if func.name in helpers}
         resolved = {name: _agreed_keywords(name, made, returned, frozenset()) for name in made}
         kept_made_with = {name: kw for name, kw in resolved.items() if kw}
-        self._bodies[id(ctx.cls)] = (
-            ctx.cls, [func.body for func in funcs], bodies, kept_made_with, conditions, synchronised
-        )
-        return bodies, kept_made_with, conditions, synchronised
+        found = (bodies, kept_made_with, conditions, synchronised)
+        self._kept.keep(module, ctx.cls, bodies_walked, found)
+        return found
 
 
 def class_traits(info: Any) -> dict[str, Any]:
@@ -286,7 +272,7 @@ _INNER_STATEMENTS: dict[type, Callable[[Any], list[Node]]] = {
 
 
 def _method_facts(
-    func: FuncDef, made_with: _Assignments, watched: Container[str]
+    func: FuncDef, found: list[Expression], made_with: _Assignments, watched: Container[str]
 ) -> tuple[dict[str, Any], bool]:
     """Every class of every checked module comes through here: its
     statements are walked in Python (they are few), its expressions are
@@ -327,7 +313,7 @@ def _method_facts(
                 stack.extend(inner(node))
     self_calls: set[str] = set()
     attr_calls: list[list[Any]] = []
-    for e in get_subexpressions(func.body):
+    for e in found:
         if type(e) is not CallExpr or type(e.callee) is not MemberExpr:
             continue
         callee = e.callee

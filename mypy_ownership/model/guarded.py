@@ -64,9 +64,11 @@ from mypy.nodes import (
     OpExpr,
     OverloadedFuncDef,
     StarExpr,
+    Statement,
     TupleExpr,
     WithStmt,
 )
+import mypy.nodes
 from mypy.server.subexpr import get_subexpressions
 
 from mypy_ownership.analysis.syntax import inner_blocks
@@ -191,20 +193,24 @@ def _target(target: Expression, kind: str, self_name: str, held: tuple[str, ...]
 
 
 def _reads(e: Expression, self_name: str, held: tuple[str, ...], found: _Found) -> None:
-    subs = get_subexpressions(e)
+    """Every ``self.a`` in ``e``: ``"i"`` where it is called, ``"c"`` where a
+    method of it is, else ``"r"``; held by nothing but ``LATER`` in a
+    lambda.  One pass: mypy lists a node before what is inside it, so the
+    call around an attribute, or the lambda, comes first."""
     called: dict[int, str] = {}  # id of a ``self.a`` -> "i" (called) or "c" (a method of it called)
     later: set[int] = set()  # ids of the expressions in a lambda's body
-    for sub in subs:
-        kind = type(sub)
-        if kind is CallExpr and type(sub.callee) is MemberExpr:  # type: ignore[attr-defined]
+    for sub in get_subexpressions(e):
+        kind = type(sub)  # mypy's node classes are final
+        if kind is MemberExpr:
+            base = sub.expr  # type: ignore[attr-defined]
+            if type(base) is NameExpr and base.name == self_name:
+                key = id(sub)
+                _add(found, sub.name, called.get(key, "r"), (LATER,) if key in later else held, sub.line)  # type: ignore[attr-defined]
+        elif kind is CallExpr and type(sub.callee) is MemberExpr:  # type: ignore[attr-defined]
             called[id(sub.callee)] = "i"  # type: ignore[attr-defined]
             called.setdefault(id(sub.callee.expr), "c")  # type: ignore[attr-defined]
         elif kind is LambdaExpr:
             later.update(id(inner) for inner in get_subexpressions(sub.body))  # type: ignore[attr-defined]
-    for sub in subs:
-        name = _self_attribute(sub, self_name)
-        if name is not None:
-            _add(found, name, called.get(id(sub), "r"), (LATER,) if id(sub) in later else held, sub.line)
 
 
 def _add(found: _Found, name: str, kind: str, held: tuple[str, ...], line: int) -> None:
@@ -245,13 +251,23 @@ def _own_expressions(stmt: Node) -> list[Expression]:
     """The expressions of a statement that are not in its blocks (an
     ``if``'s conditions, a ``for``'s iterable, a ``return``'s value)."""
     out: list[Expression] = []
-    for name in ("expr", "index", "cond", "value", "target"):
+    for name in _OWN_FIELDS.get(type(stmt), _EXPRESSION_FIELDS):
         value = getattr(stmt, name, None)
         if isinstance(value, Expression):
             out.append(value)
         elif isinstance(value, list):
             out += [v for v in value if isinstance(v, Expression)]
     return out
+
+
+_EXPRESSION_FIELDS = ("expr", "index", "cond", "value", "target")
+# which of those each kind of statement has, in that order (asked of every
+# statement walked: most have one or none)
+_OWN_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: tuple(name for name in _EXPRESSION_FIELDS if hasattr(kind, name))
+    for kind in vars(mypy.nodes).values()
+    if isinstance(kind, type) and issubclass(kind, Statement)
+}
 
 
 LOCK_TYPES = frozenset({"_thread.lock", "_thread.LockType", "_thread.RLock", "threading._RLock", "threading.Condition"})

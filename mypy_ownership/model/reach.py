@@ -40,6 +40,7 @@ from mypy.nodes import (
 from mypy.plugin import ClassDefContext
 from mypy.server.subexpr import get_subexpressions
 
+from mypy_ownership.analysis.class_memo import BodyExpressions, BodyMemo
 from mypy_ownership.analysis.syntax import function_of
 from mypy_ownership.model.class_facts import is_source_class
 from mypy_ownership.model.crossings import calls_into_loop
@@ -47,24 +48,40 @@ from mypy_ownership.model.crossings import calls_into_loop
 METADATA_KEY = "mypy_ownership_reach"
 
 
-def record_reach(ctx: ClassDefContext) -> None:
-    """The class hook's part: each method's uses of ``self``."""
-    methods: dict[str, list[str] | None] = {}
-    for stmt in ctx.cls.defs.body:
-        funcs = _functions(stmt)
-        if not funcs:
+class ReachRecorder:
+    """The class hook's part: each method's uses of ``self``, walked once
+    per module analysed (``BodyMemo``: deferred passes see the same
+    bodies)."""
+
+    __slots__ = ("_kept",)
+
+    def __init__(self) -> None:
+        self._kept = BodyMemo()
+
+    def record(self, ctx: ClassDefContext, expressions: BodyExpressions) -> None:
+        found = [(stmt, _functions(stmt)) for stmt in ctx.cls.defs.body]
+        defined = [(funcs[0].name, funcs) for _, funcs in found if funcs]
+        bodies = [func.body for _, funcs in defined for func in funcs]
+        module = getattr(ctx.api, "cur_mod_id", None)
+        methods = self._kept.get(module, ctx.cls, bodies)
+        if methods is None:
+            methods = {name: _method_uses(funcs, expressions) for name, funcs in defined}
+            self._kept.keep(module, ctx.cls, bodies, methods)
+        ctx.cls.info.metadata[METADATA_KEY] = {"m": methods}
+
+
+def _method_uses(funcs: list[FuncDef], expressions: BodyExpressions) -> list[str] | None:
+    """What one method (its overload items and property setter too) uses
+    on ``self``, sorted; None when unknown."""
+    uses: set[str] = set()
+    for func in funcs:
+        if func.is_static or func.is_class or not func.arguments:
             continue
-        uses: set[str] | None = set()
-        for func in funcs:
-            if func.is_static or func.is_class or not func.arguments:
-                continue
-            found = self_uses(func, func.arguments[0].variable.name)
-            if found is None or uses is None:
-                uses = None
-            else:
-                uses |= found
-        methods[funcs[0].name] = None if uses is None else sorted(uses)
-    ctx.cls.info.metadata[METADATA_KEY] = {"m": methods}
+        found = self_uses(func, func.arguments[0].variable.name, expressions.of(func.body))
+        if found is None:
+            return None
+        uses |= found
+    return sorted(uses)
 
 
 def _functions(stmt: Node) -> list[FuncDef]:
@@ -80,28 +97,55 @@ def _functions(stmt: Node) -> list[FuncDef]:
     return []
 
 
-def self_uses(func: FuncItem, self_name: str) -> set[str] | None:
+def self_uses(func: FuncItem, self_name: str, found: list[Expression] | None = None) -> set[str] | None:
     """The names ``func``'s code (nested functions and lambdas too) uses on
     ``self`` (``self.name``), leaving out what it hands back to an event
-    loop's thread; None when ``self`` itself goes anywhere else."""
-    handed_back: set[int] = set()
-    bases: set[int] = set()
-    found = get_subexpressions(func.body)
+    loop's thread; None when ``self`` itself goes anywhere else.  One pass
+    over the body's expressions (every method of every class comes here);
+    a body that hands something back to a loop is read again for it.
+    ``found``: the body's expressions, when the caller has them listed."""
+    if found is None:
+        found = get_subexpressions(func.body)
+    names: set[str] = set()
+    bare = 0  # the uses of the name ``self``
+    as_base = 0  # those of them that are ``self.name``'s ``self``
     for e in found:
-        if isinstance(e, CallExpr) and calls_into_loop(e):
+        kind = type(e)  # mypy's node classes are final
+        if kind is MemberExpr:
+            base = e.expr  # type: ignore[attr-defined]
+            if type(base) is NameExpr and base.name == self_name:
+                names.add(e.name)  # type: ignore[attr-defined]
+                as_base += 1
+        elif kind is NameExpr:
+            if e.name == self_name:  # type: ignore[attr-defined]
+                bare += 1
+        elif kind is SuperExpr:
+            return None
+        elif kind is CallExpr and calls_into_loop(e):  # type: ignore[arg-type]
+            return _uses_not_handed_back(found, self_name)
+    return names if bare == as_base else None
+
+
+def _uses_not_handed_back(found: list[Expression], self_name: str) -> set[str] | None:
+    """``self_uses`` for a body that hands something back to a loop's
+    thread: the arguments of those calls do not count."""
+    handed_back: set[int] = set()
+    for e in found:
+        if type(e) is CallExpr and calls_into_loop(e):
             for arg in e.args:
                 handed_back.update(id(sub) for sub in get_subexpressions(arg))
     names: set[str] = set()
+    bases: set[int] = set()
     for e in found:
         if id(e) in handed_back:
             continue
-        if isinstance(e, MemberExpr) and isinstance(e.expr, NameExpr) and e.expr.name == self_name:
+        if type(e) is MemberExpr and type(e.expr) is NameExpr and e.expr.name == self_name:
             bases.add(id(e.expr))
             names.add(e.name)
-        elif isinstance(e, SuperExpr):
+        elif type(e) is SuperExpr:
             return None
     for e in found:
-        if isinstance(e, NameExpr) and e.name == self_name and id(e) not in bases and id(e) not in handed_back:
+        if type(e) is NameExpr and e.name == self_name and id(e) not in bases and id(e) not in handed_back:
             return None
     return names
 

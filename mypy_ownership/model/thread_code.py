@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mypy.nodes import Block, ClassDef, Decorator, FuncBase, FuncDef, Import, ImportAll, ImportFrom, OverloadedFuncDef, TypeInfo
+from mypy.nodes import Block, Decorator, FuncBase, FuncDef, Import, ImportAll, ImportFrom, OverloadedFuncDef, TypeInfo
 from mypy.plugin import ClassDefContext
 
+from mypy_ownership.analysis.class_memo import BodyMemo
 from mypy_ownership.analysis.race_shapes import shapes_of
 
 METADATA_KEY = "mypy_ownership_races"
@@ -48,31 +49,27 @@ class RaceFactsRecorder:
     def __init__(self) -> None:
         self._module: str | None = None
         self._threaded = False
-        self._kept: dict[int, tuple[ClassDef, list[Block], dict[str, Any]]] = {}
+        self._kept = BodyMemo()
 
     def record(self, ctx: ClassDefContext) -> None:
         api = ctx.api
         module = getattr(api, "cur_mod_id", None)
         if module != self._module:
-            self._module, self._kept = module, {}
+            self._module = module
             self._threaded = _imports_threading(getattr(api, "cur_mod_node", None))
         if not self._threaded or getattr(api, "is_stub_file", False):
             return
         funcs = [f for f in map(_method, ctx.cls.defs.body) if f is not None]
         bodies = [f.body for f in funcs]
-        kept = self._kept.get(id(ctx.cls))
-        if kept is not None and kept[0] is ctx.cls and len(kept[1]) == len(bodies) and all(
-            a is b for a, b in zip(kept[1], bodies)
-        ):
-            methods = kept[2]
-        else:
+        methods = self._kept.get(module, ctx.cls, bodies)
+        if methods is None:
             methods = {}
             for func in funcs:
                 if func.name in _NOT_SHARED or func.is_static or func.is_class or not func.arguments:
                     methods[func.name] = {}
                     continue
                 methods[func.name] = shapes_of(func.body, func.arguments[0].variable.name).as_data()
-            self._kept[id(ctx.cls)] = (ctx.cls, bodies, methods)
+            self._kept.keep(module, ctx.cls, bodies, methods)
         ctx.cls.info.metadata[METADATA_KEY] = {"m": methods}
 
 
