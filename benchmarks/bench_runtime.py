@@ -274,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200_000, help="messages per channel run")
     parser.add_argument("--ops", type=int, default=200_000, help="lock round trips per mutex run")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the best counts")
     parser.add_argument("--this-build-only", action="store_true", help="do not run the free-threaded build too")
     parser.add_argument("--json", action="store_true", help="print the rates as JSON (for the side-by-side run)")
     args = parser.parse_args(argv)

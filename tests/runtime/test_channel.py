@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -29,7 +30,8 @@ from fearless import (
     sync_channel,
 )
 from fearless._waits import FREE_THREADED
-from fearless.channel import _WaitQueue
+from fearless.channel import _WAKE, _WaitQueue
+from fearless.channel import _drain as _drain_queue
 
 PRODUCERS = 8
 PER_PRODUCER = 10_000
@@ -430,6 +432,68 @@ def test_send_after_receiver_garbage_collected() -> None:
     with pytest.raises(SendError) as info:
         tx.send(obj)
     assert info.value.value is obj
+
+
+class _Droppable:
+    pass
+
+
+def test_send_racing_the_receivers_close_drops_its_value() -> None:
+    # Deterministic form of the race below: the receiver closes between the
+    # send's check and its put.  The send returns (it came first) and drops
+    # its late value itself, as the close would have.
+    tx, rx = channel[_Droppable]()
+    queue = rx._chan.queue
+    put = tx._put
+    assert put is not None
+
+    def close_then_put(value: _Droppable) -> None:
+        rx.close()
+        put(value)
+
+    tx._put = close_then_put
+    dropped: list[bool] = []
+    value = _Droppable()
+    weakref.finalize(value, dropped.append, True)
+    tx.send(value)
+    del value
+    gc.collect()  # a free-threaded build may finalize it only at a GC pass
+    assert dropped == [True]
+    assert all(v is _WAKE for v in _drain_queue(queue))
+    with pytest.raises(SendError):  # and later sends see the closed receiver
+        tx.send(_Droppable())
+
+
+def test_sends_racing_the_receivers_close_leave_nothing_behind(threads: Any) -> None:
+    # Unbounded sends do not take the channel lock: a send that passed its
+    # check just before the receiver closed puts its value after the close
+    # drained the queue, and must drop it itself.  Every value ends exactly
+    # one way (received, handed back in SendError, or dropped with the
+    # closed receiver) and the queue keeps no value, only wake-up tokens.
+    for _ in range(20):
+        tx, rx = channel[tuple[int, int]]()
+        returned: list[tuple[int, int]] = []
+
+        def produce(tx: Sender[tuple[int, int]], pid: int) -> None:
+            with tx:
+                for i in range(2_000):
+                    try:
+                        tx.send((pid, i))
+                    except SendError as err:
+                        returned.append(err.value)
+
+        for pid in range(4):
+            threads.start(produce, tx.clone(), pid)
+        tx.close()
+        received = [rx.recv(timeout=DEADLINE) for _ in range(500)]
+        rx.close()
+        threads.join_all()
+        queue = rx._chan.queue
+        left = _drain_queue(queue)
+        assert all(v is _WAKE for v in left)  # no value stayed behind
+        assert left  # the close's token (a recv blocked elsewhere would wake)
+        assert not set(received) & set(returned)
+        assert len(set(received)) == len(received) == 500
 
 
 def test_blocked_bounded_send_wakes_with_send_error(threads: Any, wait_until: Any) -> None:
