@@ -81,48 +81,39 @@ __all__ = ["channel", "sync_channel", "Sender", "Receiver"]
 T = TypeVar("T")
 
 
-class _WaitQueue:
+class _WaitQueue(deque[_LockType]):
     """FIFO of parked threads, each blocked on its own private lock.
 
     Every method must be called with the channel lock held.  ``notify``
     releases a waiter's private lock; releasing needs no channel lock and no
     cooperation from the waiter, which is what makes a wake-up from a
-    finalizer safe (see the module docstring).
+    finalizer safe (see the module docstring).  A ``deque`` itself, so that
+    ``if waiters:`` on the hot path costs no Python call.
     """
 
-    __slots__ = ("_waiters",)
-
-    def __init__(self) -> None:
-        self._waiters: deque[_LockType] = deque()
-
-    def __bool__(self) -> bool:
-        return bool(self._waiters)
-
-    def __len__(self) -> int:
-        return len(self._waiters)
+    __slots__ = ()
 
     def register(self) -> _LockType:
         waiter = threading.Lock()
         waiter.acquire()
-        self._waiters.append(waiter)
+        self.append(waiter)
         return waiter
 
     def cancel(self, waiter: _LockType) -> bool:
         """Remove ``waiter``; False if it was already notified."""
         try:
-            self._waiters.remove(waiter)
+            self.remove(waiter)
         except ValueError:
             return False
         return True
 
     def notify_one(self) -> None:
-        if self._waiters:
-            self._waiters.popleft().release()
+        if self:
+            self.popleft().release()
 
     def notify_all(self) -> None:
-        waiters = self._waiters
-        while waiters:
-            waiters.popleft().release()
+        while self:
+            self.popleft().release()
 
 
 class _Wake:
@@ -263,12 +254,8 @@ class Sender(CopyIsClone, Closing, Generic[T]):
             if not chan.receiver_alive:
                 _drop_late(chan)
             return
-        self._send_locked(value)
-
-    def _send_locked(self, value: T) -> None:
-        """``send`` on a bounded channel, or on a closed Sender or a channel
-        whose receiver is gone (any channel): everything under the lock."""
-        chan = self._chan
+        # A bounded channel, or a closed Sender or a receiver gone (any
+        # channel): everything under the lock.
         with chan.lock:
             if self._closed:
                 raise ClosedError("send on a closed Sender")
@@ -292,7 +279,8 @@ class Sender(CopyIsClone, Closing, Generic[T]):
             chan.buffer.append(value)
             chan.pushed += 1
             ticket = chan.pushed
-            chan.recv_waiters.notify_one()
+            if chan.recv_waiters:
+                chan.recv_waiters.notify_one()
             if bound == 0:
                 # Rendezvous: return only once the receiver took our value.
                 while chan.taken < ticket:
@@ -429,7 +417,26 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
             if value is not _WAKE:
                 return value
             self._woken()
-        return self._recv_locked(timeout)
+        # A bounded channel, or a closed Receiver: everything under the lock.
+        chan = self._chan
+        deadline = None if timeout is None else monotonic() + timeout
+        with chan.lock:
+            if self._closed:
+                raise ClosedError("recv on a closed Receiver")
+            while True:
+                if chan.buffer:
+                    return self._take(chan)
+                if chan.senders == 0:
+                    raise RecvError("the channel is empty and every sender is closed")
+                if deadline is not None and deadline <= monotonic():
+                    raise RecvTimeout(f"no value within {timeout} s")
+                waiter = chan.recv_waiters.register()
+                if chan.buffer or chan.senders == 0:  # re-check after registering
+                    chan.recv_waiters.cancel(waiter)
+                    continue
+                _park(chan, chan.recv_waiters, waiter, deadline)
+                if self._closed:  # closed by another thread while we waited
+                    raise ClosedError("the Receiver was closed during recv")
 
     def _wait(self, timeout: float | None) -> T:
         """Block until the unbounded channel's queue gives something (a value
@@ -454,28 +461,6 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
         # raced with closing its own Sender in another thread: deliver it
         # next time rather than lose it (the token goes behind it again).
         raise RecvError("the channel is empty and every sender is closed")
-
-    def _recv_locked(self, timeout: float | None) -> T:
-        """``recv`` on a bounded channel, or on a closed Receiver."""
-        chan = self._chan
-        deadline = None if timeout is None else monotonic() + timeout
-        with chan.lock:
-            if self._closed:
-                raise ClosedError("recv on a closed Receiver")
-            while True:
-                if chan.buffer:
-                    return self._take(chan)
-                if chan.senders == 0:
-                    raise RecvError("the channel is empty and every sender is closed")
-                if deadline is not None and deadline <= monotonic():
-                    raise RecvTimeout(f"no value within {timeout} s")
-                waiter = chan.recv_waiters.register()
-                if chan.buffer or chan.senders == 0:  # re-check after registering
-                    chan.recv_waiters.cancel(waiter)
-                    continue
-                _park(chan, chan.recv_waiters, waiter, deadline)
-                if self._closed:  # closed by another thread while we waited
-                    raise ClosedError("the Receiver was closed during recv")
 
     def try_recv(self) -> T:
         """Take the next value without blocking.
@@ -514,7 +499,8 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
         value = chan.buffer.popleft()
         chan.taken += 1
         if chan.bound is not None:
-            chan.send_waiters.notify_one()
+            if chan.send_waiters:
+                chan.send_waiters.notify_one()
             if chan.bound == 0:
                 chan.handoff_waiters.notify_all()
         return value
