@@ -260,11 +260,10 @@ class Sender(CopyIsClone, Closing, Generic[T]):
             if self._closed:
                 raise ClosedError("send on a closed Sender")
             bound = chan.bound
-            if bound is None:  # unbounded: only the receiver can be missing here
-                if not chan.receiver_alive:
-                    raise SendError(value)
-                self._put_unbounded(chan, value)
-                return
+            if bound is None:
+                # Unbounded and open: the fast path saw the receiver gone,
+                # which is permanent.
+                raise SendError(value)
             capacity = bound if bound > 0 else 1  # rendezvous: one value in flight
             waiter = None
             while chan.receiver_alive and len(chan.buffer) >= capacity:
@@ -295,12 +294,6 @@ class Sender(CopyIsClone, Closing, Generic[T]):
                 # Room left: let the next blocked sender in too.
                 chan.send_waiters.notify_one()
 
-    @staticmethod
-    def _put_unbounded(chan: _Chan[T], value: T) -> None:
-        # Lock held, receiver alive: the lock orders this put before any close.
-        assert chan.queue is not None
-        chan.queue.put(value)
-
     def try_send(self, value: Owned[Send[T]]) -> None:
         """Send ``value`` without blocking.
 
@@ -322,9 +315,7 @@ class Sender(CopyIsClone, Closing, Generic[T]):
             if not chan.receiver_alive:
                 raise SendError(value)
             bound = chan.bound
-            if bound is None:  # a closed Sender raised above
-                self._put_unbounded(chan, value)
-                return
+            assert bound is not None  # unbounded here means closed: raised above
             if bound == 0:
                 if chan.buffer or not chan.recv_waiters:
                     raise Full(value)
