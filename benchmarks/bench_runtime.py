@@ -1,13 +1,23 @@
-"""Throughput of the fearless runtime against the standard library.
+"""Throughput of the fearless runtime against the standard library, on both builds.
 
-Measured in one run, best of ``--repeat`` timings (time.perf_counter):
+Measured in one run, best of ``--repeat`` timings (time.perf_counter), first
+on the interpreter running this script, then (unless ``--this-build-only``)
+on a free-threaded CPython under ``-X gil=0``, found as ``make test-ft``
+finds it (``tools/free_threaded_python.sh`` with ``FT_NO_BUILD``: never
+built from here; when none is found the table says so):
 
 1. channel messages/s, one producer thread -> one consumer thread, and four
-   producers -> one consumer: ``fearless.channel`` vs ``queue.SimpleQueue``
-   doing the same (a sentinel per producer stands in for disconnection);
+   producers -> one consumer: ``fearless.channel`` vs ``queue.Queue`` and
+   ``queue.SimpleQueue`` doing the same (a sentinel per producer stands in
+   for disconnection); the same, one -> one, for a bounded channel
+   (``sync_channel(1000)`` vs ``queue.Queue(1000)``);
 2. mutex round trips/s, ``with m.lock() as g: g.value += 1`` vs
    ``with lock: box[0] += 1`` on a ``threading.Lock``, in one thread and
    with four threads contending.
+
+Each row prints fearless's rate, the baselines' rates, the ratios and the
+target issue 15 sets for the row ("ok" or "MISSED"; contended mutex rows
+have none, they are reported).
 
 Run:  python benchmarks/bench_runtime.py [--messages N] [--ops N] [--repeat R]
 ``main(argv)`` returns 0, so ``benchmarks/run_all.py`` can call it.
@@ -16,15 +26,23 @@ Run:  python benchmarks/bench_runtime.py [--messages N] [--ops N] [--repeat R]
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import queue
+import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from fearless import Mutex, RecvError, Sender, channel
+from fearless import Mutex, RecvError, Sender, channel, sync_channel
+
+ROOT = Path(__file__).resolve().parent.parent
+BOUND = 1000  # the bounded rows' capacity
 
 _STOP = object()
 
@@ -54,8 +72,8 @@ def _run_threads(targets: list[Callable[[], None]]) -> float:
 # -- channels ------------------------------------------------------------------
 
 
-def fearless_channel(producers: int, messages: int) -> float:
-    tx, rx = channel[int]()
+def fearless_channel(producers: int, messages: int, bound: int | None = None) -> float:
+    tx, rx = channel[int]() if bound is None else sync_channel[int](bound)
     per = messages // producers
     senders = [tx.clone() for _ in range(producers)]
     tx.close()
@@ -88,8 +106,23 @@ def fearless_channel(producers: int, messages: int) -> float:
     return elapsed
 
 
+def fearless_bounded(producers: int, messages: int) -> float:
+    return fearless_channel(producers, messages, BOUND)
+
+
+def queue_bounded(producers: int, messages: int) -> float:
+    return queue_channel(producers, messages, queue.Queue(BOUND))
+
+
 def simplequeue_channel(producers: int, messages: int) -> float:
-    q: queue.SimpleQueue[object] = queue.SimpleQueue()
+    return queue_channel(producers, messages, queue.SimpleQueue())
+
+
+def plain_queue_channel(producers: int, messages: int) -> float:
+    return queue_channel(producers, messages, queue.Queue())
+
+
+def queue_channel(producers: int, messages: int, q: queue.Queue[object] | queue.SimpleQueue[object]) -> float:
     per = messages // producers
 
     def produce() -> None:
@@ -153,41 +186,112 @@ def stdlib_mutex(threads: int, ops: int) -> float:
 
 # -- driver -------------------------------------------------------------------------
 
+Bench = Callable[[int, int], float]
 
-def _best(fn: Callable[[int, int], float], workers: int, n: int, repeat: int) -> float:
+#: (row, unit, workers, fearless, first baseline, second baseline or None,
+#:  target: (which ratio, minimum with the GIL, minimum without) or None)
+ROWS: list[tuple[str, str, int, Bench, tuple[str, Bench], tuple[str, Bench] | None, tuple[int, float, float] | None]] = [
+    ("channel 1 producer -> 1 consumer", "msg/s", 1, fearless_channel,
+     ("queue.Queue", plain_queue_channel), ("SimpleQueue", simplequeue_channel), (0, 1.0, 1.0)),
+    ("channel 4 producers -> 1 consumer", "msg/s", 4, fearless_channel,
+     ("queue.Queue", plain_queue_channel), ("SimpleQueue", simplequeue_channel), (0, 1.0, 1.0)),
+    (f"sync_channel({BOUND}) 1 -> 1", "msg/s", 1, fearless_bounded,
+     (f"Queue({BOUND})", queue_bounded), None, (0, 1.0, 1.0)),
+    ("mutex 1 thread", "ops/s", 1, fearless_mutex, ("Lock", stdlib_mutex), None, (0, 0.5, 0.4)),
+    ("mutex 4 threads contended", "ops/s", 4, fearless_mutex, ("Lock", stdlib_mutex), None, None),
+]
+#: The one -> one channel must also reach this much of SimpleQueue with the GIL.
+SIMPLEQUEUE_TARGET_WITH_GIL = 0.5
+
+
+def _best(fn: Bench, workers: int, n: int, repeat: int) -> float:
     """Best rate (operations per second) over ``repeat`` runs."""
     return max(n // workers * workers / fn(workers, n) for _ in range(repeat))
+
+
+def measure(messages: int, ops: int, repeat: int) -> dict[str, object]:
+    """Every row on this interpreter: its description and the rates."""
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    build = (
+        f"Python {platform.python_version()} ({'GIL' if gil else 'free-threaded, -X gil=0'}"
+        f"{', Py_GIL_DISABLED build' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''})"
+    )
+    rates = {}
+    for name, unit, workers, ours, first, second, _ in ROWS:
+        n = messages if unit == "msg/s" else ops
+        # Interleaved, so that a burst of load on a shared machine hits all.
+        best = [0.0, 0.0, 0.0]
+        fns = [ours, first[1]] + ([second[1]] if second else [])
+        for _ in range(repeat):
+            for i, fn in enumerate(fns):
+                best[i] = max(best[i], _best(fn, workers, n, 1))
+        rates[name] = best[: len(fns)]
+    return {"build": build, "gil": gil, "rates": rates}
+
+
+def free_threaded(args: argparse.Namespace) -> dict[str, object] | str:
+    """The same measurements on a free-threaded CPython under -X gil=0, or
+    why there are none."""
+    env = dict(os.environ, FT_NO_BUILD="1")
+    found = subprocess.run([str(ROOT / "tools" / "free_threaded_python.sh")], capture_output=True, text=True, env=env)
+    if found.returncode != 0:
+        return "no free-threaded CPython found (make test-ft builds one)"
+    with tempfile.TemporaryDirectory() as path:
+        os.symlink(ROOT / "runtime", Path(path) / "fearless")  # the runtime/ sources themselves
+        run = subprocess.run(
+            [found.stdout.strip(), "-X", "gil=0", __file__, "--this-build-only", "--json",
+             "--messages", str(args.messages), "--ops", str(args.ops), "--repeat", str(args.repeat)],
+            capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=path, PYTHON_GIL="0"),
+        )
+    if run.returncode != 0:
+        return f"the free-threaded run failed: {run.stderr.strip()[-500:]}"
+    result: dict[str, object] = json.loads(run.stdout)
+    return result
+
+
+def report(result: dict[str, object]) -> None:
+    print(result["build"])
+    header = f"  {'benchmark':34} {'unit':6} {'fearless':>11} {'baseline':>11} {'ratio':>6}  {'vs':12} target"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    rates = result["rates"]
+    assert isinstance(rates, dict)
+    for name, unit, _, _, first, second, target in ROWS:
+        ours, *bases = rates[name]
+        for i, ((base_name, _), base) in enumerate(zip([first] + ([second] if second else []), bases)):
+            ratio = ours / base
+            need = None
+            if target is not None and target[0] == i:
+                need = target[1] if result["gil"] else target[2]
+            elif base_name == "SimpleQueue" and name.startswith("channel 1 ") and result["gil"]:
+                need = SIMPLEQUEUE_TARGET_WITH_GIL
+            verdict = "" if need is None else f">= {need:.1f}x {'ok' if ratio >= need else 'MISSED'}"
+            label, shown = (name, f"{ours:11,.0f}") if i == 0 else ("", "")
+            print(f"  {label:34} {unit if i == 0 else '':6} {shown:>11} {base:11,.0f} {ratio:6.3f}  {base_name:12} {verdict}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200_000, help="messages per channel run")
     parser.add_argument("--ops", type=int, default=200_000, help="lock round trips per mutex run")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best counts")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the best counts")
+    parser.add_argument("--this-build-only", action="store_true", help="do not run the free-threaded build too")
+    parser.add_argument("--json", action="store_true", help="print the rates as JSON (for the side-by-side run)")
     args = parser.parse_args(argv)
 
-    rows = [
-        ("channel 1 producer -> 1 consumer", "msg/s", fearless_channel, simplequeue_channel, 1, args.messages),
-        ("channel 4 producers -> 1 consumer", "msg/s", fearless_channel, simplequeue_channel, 4, args.messages),
-        ("mutex 1 thread", "ops/s", fearless_mutex, stdlib_mutex, 1, args.ops),
-        ("mutex 4 threads contended", "ops/s", fearless_mutex, stdlib_mutex, 4, args.ops),
-    ]
-    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-    print(
-        f"Python {platform.python_version()} ({platform.python_implementation()}, "
-        f"{'GIL' if gil else 'free-threaded'}"
-        f"{', Py_GIL_DISABLED build' if sysconfig.get_config_var('Py_GIL_DISABLED') else ''}), "
-        f"best of {args.repeat}"
-    )
-    header = f"{'benchmark':36} {'unit':6} {'fearless':>12} {'baseline':>12} {'ratio':>7}  baseline is"
-    print(header)
-    print("-" * len(header))
-    for name, unit, ours, theirs, workers, n in rows:
-        rate = _best(ours, workers, n, args.repeat)
-        base = _best(theirs, workers, n, args.repeat)
-        baseline_name = "queue.SimpleQueue" if "channel" in name else "threading.Lock"
-        print(f"{name:36} {unit:6} {rate:12,.0f} {base:12,.0f} {rate / base:7.3f}  {baseline_name}")
-    print("ratio = fearless / baseline (higher is better for fearless)")
+    here = measure(args.messages, args.ops, args.repeat)
+    if args.json:
+        print(json.dumps(here))
+        return 0
+    print(f"best of {args.repeat}; ratio = fearless / baseline (higher is better for fearless)\n")
+    report(here)
+    if not args.this_build_only:
+        print()
+        there = free_threaded(args)
+        if isinstance(there, str):
+            print(f"free-threaded build: {there}")
+        else:
+            report(there)
     return 0
 
 

@@ -23,9 +23,13 @@ from __future__ import annotations
 import sysconfig
 import threading
 from _thread import LockType
+from queue import Empty, SimpleQueue
 from time import monotonic
+from typing import TypeVar
 
-__all__ = ["FREE_THREADED", "SLICE", "acquire", "join"]
+__all__ = ["FREE_THREADED", "SLICE", "acquire", "get", "join"]
+
+T = TypeVar("T")
 
 #: Whether this interpreter was built without the GIL.  Its reference counting
 #: is biased even when run with ``-X gil=1``, so this is the build, not the mode.
@@ -57,6 +61,31 @@ def acquire(lock: LockType, deadline: float | None) -> bool:
                 return lock.acquire(False)
             if lock.acquire(timeout=min(remaining, SLICE)):
                 return True
+        # Back in Python code: the eval loop finalizes what was queued for us.
+
+
+def get(queue: SimpleQueue[T], deadline: float | None) -> T:
+    """``queue.get()``, until ``deadline`` (``time.monotonic``) if given.
+
+    Raises ``queue.Empty`` when the deadline passes with nothing taken.  On a
+    free-threaded build the wait is cut into slices (module docstring).
+    """
+    while True:
+        if deadline is None:
+            if not FREE_THREADED:
+                return queue.get()
+            timeout = SLICE
+        else:
+            timeout = deadline - monotonic()
+            if timeout <= 0:
+                return queue.get(False)
+            if FREE_THREADED and timeout > SLICE:
+                timeout = SLICE
+        try:
+            return queue.get(True, timeout)
+        except Empty:
+            if deadline is not None and monotonic() >= deadline:
+                raise
         # Back in Python code: the eval loop finalizes what was queued for us.
 
 

@@ -3,8 +3,39 @@
 ``tx, rx = channel[T]()`` makes an unbounded channel, ``sync_channel[T](n)`` a
 bounded one (``n == 0``: rendezvous).  Rust's ``std::sync::mpsc``.
 
-Thread safety: every piece of shared state lives in one ``_Chan`` object and
-is read or written only while its lock is held; nothing relies on the GIL.
+Two designs, one state object (``_Chan``):
+
+* **Unbounded** channels carry their values in a ``queue.SimpleQueue``, the
+  standard library's C queue: ``send`` is one ``put`` and ``recv`` one
+  ``get``, each an atomic C call (safe without the GIL: the queue takes its
+  own lock, or critical section, inside the call), and no lock of ours is
+  held on that path.  What is not a value travels in the queue too: the
+  token ``_WAKE`` is put once the channel is disconnected (last Sender
+  closed) or the receiver is closed; such a change is permanent, so a
+  ``recv`` that takes the token puts it back (a second ``recv`` blocked in
+  another thread wakes as well) and reads the state to see which it was.
+  FIFO order puts every value sent before the disconnection ahead of the
+  token: buffered values are delivered first.
+* **Bounded** channels keep every piece of shared state in the ``_Chan`` and
+  read or write it only while its lock is held.
+
+Nothing relies on the GIL.  The lock-free steps of the unbounded path, and
+why each is safe:
+
+* ``send`` reads its own ``_put`` (None once this Sender is closed) and the
+  channel's ``receiver_alive``, then puts.  A ``close`` of the receiver that
+  runs between the check and the put drains the queue *before* our put, so
+  after putting ``send`` reads ``receiver_alive`` once more and, if the
+  receiver is gone, drains the queue itself: the late value is dropped
+  then, as the receiver's close would have dropped it.  (The receiver sets
+  the flag before draining; the queue's own lock orders the drain and the
+  put, so a put that comes after the drain sees the flag.)
+* ``recv`` takes with ``get_nowait`` and blocks, only when the queue is
+  empty, in ``_waits.get``; a disconnection at any moment is a ``_WAKE`` in
+  the queue, so no wake-up can be lost between a check and the wait.
+* The sender count and the flags change under the channel lock (``clone``,
+  ``close``), which every such change takes, so they never go back: a
+  token, once put, stays true.
 
 Finalizers.  A ``Sender``/``Receiver`` that is garbage-collected closes itself
 from ``__del__``, and ``__del__`` can run *in the middle of one of our own
@@ -17,12 +48,13 @@ keep that from deadlocking or losing a wake-up:
   with plain attribute operations that allocate nothing, and every critical
   section re-reads the state after anything that could have let a finalizer
   run, so a section interrupted this way still sees a consistent state;
-* blocking uses our own wait queue (``_WaitQueue``) rather than
-  ``threading.Condition``: a waiter registers *before* its last check of the
-  state.  A finalizer that runs before the registration is seen by the
-  check; one that runs after it releases the waiter, so the wait returns at
-  once.  With a Condition, a finalizer running between the check and
-  ``wait()`` would notify nobody and the wait could last forever.
+* blocking on a bounded channel uses our own wait queue (``_WaitQueue``)
+  rather than ``threading.Condition``: a waiter registers *before* its last
+  check of the state.  A finalizer that runs before the registration is seen
+  by the check; one that runs after it releases the waiter, so the wait
+  returns at once.  With a Condition, a finalizer running between the check
+  and ``wait()`` would notify nobody and the wait could last forever.  (An
+  unbounded channel's wake-up is the ``_WAKE`` token, which cannot be lost.)
 
 Values leaving the channel (a closed receiver's buffer) are dropped *outside*
 the lock, so their own finalizers never run while we hold it.
@@ -33,9 +65,11 @@ from __future__ import annotations
 import threading
 from _thread import LockType as _LockType  # the type of threading.Lock()
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from queue import Empty as _QueueEmpty
+from queue import SimpleQueue
 from time import monotonic
-from typing import Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 from . import _waits
 from ._mixins import Closing, CopyIsClone, NoCopy
@@ -47,55 +81,83 @@ __all__ = ["channel", "sync_channel", "Sender", "Receiver"]
 T = TypeVar("T")
 
 
-class _WaitQueue:
+class _WaitQueue(deque[_LockType]):
     """FIFO of parked threads, each blocked on its own private lock.
 
     Every method must be called with the channel lock held.  ``notify``
     releases a waiter's private lock; releasing needs no channel lock and no
     cooperation from the waiter, which is what makes a wake-up from a
-    finalizer safe (see the module docstring).
+    finalizer safe (see the module docstring).  A ``deque`` itself, so that
+    ``if waiters:`` on the hot path costs no Python call.
     """
 
-    __slots__ = ("_waiters",)
-
-    def __init__(self) -> None:
-        self._waiters: deque[_LockType] = deque()
-
-    def __bool__(self) -> bool:
-        return bool(self._waiters)
-
-    def __len__(self) -> int:
-        return len(self._waiters)
+    __slots__ = ()
 
     def register(self) -> _LockType:
         waiter = threading.Lock()
         waiter.acquire()
-        self._waiters.append(waiter)
+        self.append(waiter)
         return waiter
 
     def cancel(self, waiter: _LockType) -> bool:
         """Remove ``waiter``; False if it was already notified."""
         try:
-            self._waiters.remove(waiter)
+            self.remove(waiter)
         except ValueError:
             return False
         return True
 
     def notify_one(self) -> None:
-        if self._waiters:
-            self._waiters.popleft().release()
+        if self:
+            self.popleft().release()
 
     def notify_all(self) -> None:
-        waiters = self._waiters
-        while waiters:
-            waiters.popleft().release()
+        while self:
+            self.popleft().release()
+
+
+class _Wake:
+    """The type of ``_WAKE``: the channel was disconnected or its receiver
+    closed (module docstring).  Never a value: a user cannot make one."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<channel wake-up>"
+
+
+_WAKE: Any = _Wake()
+
+
+def _drain(queue: SimpleQueue[Any]) -> list[Any]:
+    """Take everything out of ``queue`` without blocking (the ``_WAKE``
+    tokens included); the caller drops the values outside any lock."""
+    taken = []
+    try:
+        while True:
+            taken.append(queue.get_nowait())
+    except _QueueEmpty:
+        return taken
+
+
+def _drop_late(chan: _Chan[Any]) -> None:
+    """An unbounded ``send`` put its value while the receiver was closing
+    (module docstring): drop what the queue holds, as the close would have,
+    and put back the token that wakes a ``recv`` blocked on the closed end."""
+    assert chan.queue is not None
+    dropped = _drain(chan.queue)
+    chan.queue.put(_WAKE)
+    del dropped  # finalizers run here, no lock held
 
 
 class _Chan(Generic[T]):
-    """State shared by the two ends.  Guarded by ``lock``."""
+    """State shared by the two ends.  ``queue`` carries an unbounded
+    channel's values (lock-free, module docstring); everything else is
+    changed only under ``lock``."""
 
     __slots__ = (
         "lock",
+        "queue",
         "buffer",
         "bound",
         "senders",
@@ -111,6 +173,8 @@ class _Chan(Generic[T]):
         # RLock: a Sender/Receiver finalizer may run inside one of our
         # critical sections, in the same thread (module docstring).
         self.lock = threading.RLock()
+        # Unbounded: the values (and _WAKE); bounded: None, values in buffer.
+        self.queue: SimpleQueue[T] | None = SimpleQueue() if bound is None else None
         self.buffer: deque[T] = deque()
         self.bound = bound  # None: unbounded; 0: rendezvous
         self.senders = 1
@@ -158,7 +222,7 @@ class Sender(CopyIsClone, Closing, Generic[T]):
     ``with tx:``, or by being garbage-collected.
     """
 
-    __slots__ = ("_chan", "_closed", "__weakref__")
+    __slots__ = ("_chan", "_closed", "_put", "__weakref__")
     _noun = "a Sender"
 
     def __init__(self, _chan: _Chan[T]) -> None:
@@ -166,6 +230,10 @@ class Sender(CopyIsClone, Closing, Generic[T]):
         # have already counted this one in _chan.senders.
         self._chan = _chan
         self._closed = False
+        # The unbounded fast path: the queue's put, None once closed (and
+        # always None on a bounded channel).  One read tells both.
+        queue = _chan.queue
+        self._put: Callable[[T], None] | None = None if queue is None else queue.put
 
     def send(self, value: Owned[Send[T]]) -> None:
         """Send ``value`` to the receiver, moving it out of the caller.
@@ -179,27 +247,39 @@ class Sender(CopyIsClone, Closing, Generic[T]):
         rendezvous channel, also if it goes away before taking the value.
         Raises :class:`ClosedError` if this Sender was closed.
         """
+        put = self._put
         chan = self._chan
+        if put is not None and chan.receiver_alive:
+            put(value)  # one atomic C call (module docstring)
+            if not chan.receiver_alive:
+                _drop_late(chan)
+            return
+        # A bounded channel, or a closed Sender or a receiver gone (any
+        # channel): everything under the lock.
         with chan.lock:
             if self._closed:
                 raise ClosedError("send on a closed Sender")
             bound = chan.bound
-            if bound is not None:
-                capacity = bound if bound > 0 else 1  # rendezvous: one value in flight
-                waiter = None
-                while chan.receiver_alive and len(chan.buffer) >= capacity:
-                    waiter = chan.send_waiters.register()
-                    # Re-check after registering (module docstring).
-                    if not chan.receiver_alive or len(chan.buffer) < capacity:
-                        chan.send_waiters.cancel(waiter)
-                        break
-                    _park(chan, chan.send_waiters, waiter, None)
+            if bound is None:
+                # Unbounded and open: the fast path saw the receiver gone,
+                # which is permanent.
+                raise SendError(value)
+            capacity = bound if bound > 0 else 1  # rendezvous: one value in flight
+            waiter = None
+            while chan.receiver_alive and len(chan.buffer) >= capacity:
+                waiter = chan.send_waiters.register()
+                # Re-check after registering (module docstring).
+                if not chan.receiver_alive or len(chan.buffer) < capacity:
+                    chan.send_waiters.cancel(waiter)
+                    break
+                _park(chan, chan.send_waiters, waiter, None)
             if not chan.receiver_alive:
                 raise SendError(value)
             chan.buffer.append(value)
             chan.pushed += 1
             ticket = chan.pushed
-            chan.recv_waiters.notify_one()
+            if chan.recv_waiters:
+                chan.recv_waiters.notify_one()
             if bound == 0:
                 # Rendezvous: return only once the receiver took our value.
                 while chan.taken < ticket:
@@ -210,7 +290,7 @@ class Sender(CopyIsClone, Closing, Generic[T]):
                         chan.handoff_waiters.cancel(waiter)
                         continue
                     _park(chan, chan.handoff_waiters, waiter, None)
-            elif bound is not None and chan.send_waiters and len(chan.buffer) < bound:
+            elif chan.send_waiters and len(chan.buffer) < bound:
                 # Room left: let the next blocked sender in too.
                 chan.send_waiters.notify_one()
 
@@ -225,6 +305,9 @@ class Sender(CopyIsClone, Closing, Generic[T]):
         Raises :class:`SendError` if the receiver is gone and
         :class:`ClosedError` if this Sender was closed.  Never blocks.
         """
+        if self._put is not None:  # unbounded: never full
+            self.send(value)
+            return
         chan = self._chan
         with chan.lock:
             if self._closed:
@@ -232,12 +315,12 @@ class Sender(CopyIsClone, Closing, Generic[T]):
             if not chan.receiver_alive:
                 raise SendError(value)
             bound = chan.bound
-            if bound is not None:
-                if bound == 0:
-                    if chan.buffer or not chan.recv_waiters:
-                        raise Full(value)
-                elif len(chan.buffer) >= bound:
+            assert bound is not None  # unbounded here means closed: raised above
+            if bound == 0:
+                if chan.buffer or not chan.recv_waiters:
                     raise Full(value)
+            elif len(chan.buffer) >= bound:
+                raise Full(value)
             chan.buffer.append(value)
             chan.pushed += 1
             chan.recv_waiters.notify_one()
@@ -266,9 +349,13 @@ class Sender(CopyIsClone, Closing, Generic[T]):
             if self._closed:
                 return
             self._closed = True
+            self._put = None
             chan.senders -= 1
             if chan.senders == 0:
-                chan.recv_waiters.notify_all()
+                if chan.queue is not None:
+                    chan.queue.put(_WAKE)  # after every value sent (FIFO)
+                else:
+                    chan.recv_waiters.notify_all()
 
     @property
     def closed(self) -> bool:
@@ -290,13 +377,17 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
     later ``send`` calls raise :class:`SendError`.
     """
 
-    __slots__ = ("_chan", "_closed", "__weakref__")
+    __slots__ = ("_chan", "_closed", "_get", "__weakref__")
     _noun = "a Receiver"
     _unique_because = "a channel has one receiver"
 
     def __init__(self, _chan: _Chan[T]) -> None:
         self._chan = _chan
         self._closed = False
+        # The unbounded fast path: the queue's get_nowait, None once closed
+        # (and always None on a bounded channel).
+        queue = _chan.queue
+        self._get: Callable[[], T] | None = None if queue is None else queue.get_nowait
 
     def recv(self, timeout: float | None = None) -> T:
         """Take the next value, blocking until one arrives.
@@ -308,6 +399,16 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
         always delivered first), :class:`RecvTimeout` when the timeout
         expires, :class:`ClosedError` if this Receiver was closed.
         """
+        get = self._get
+        if get is not None:
+            try:
+                value = get()  # one atomic C call (module docstring)
+            except _QueueEmpty:
+                value = self._wait(timeout)
+            if value is not _WAKE:
+                return value
+            self._woken()
+        # A bounded channel, or a closed Receiver: everything under the lock.
         chan = self._chan
         deadline = None if timeout is None else monotonic() + timeout
         with chan.lock:
@@ -328,6 +429,30 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
                 if self._closed:  # closed by another thread while we waited
                     raise ClosedError("the Receiver was closed during recv")
 
+    def _wait(self, timeout: float | None) -> T:
+        """Block until the unbounded channel's queue gives something (a value
+        or ``_WAKE``); the wait is sliced on a free-threaded build."""
+        queue = self._chan.queue
+        assert queue is not None
+        deadline = None if timeout is None else monotonic() + timeout
+        try:
+            return _waits.get(queue, deadline)
+        except _QueueEmpty:
+            raise RecvTimeout(f"no value within {timeout} s") from None
+
+    def _woken(self) -> NoReturn:
+        """``_WAKE`` was taken from the unbounded queue: put it back for any
+        other waiter, then raise what the (permanent) state says."""
+        chan = self._chan
+        assert chan.queue is not None
+        chan.queue.put(_WAKE)
+        if self._closed:
+            raise ClosedError("the Receiver was closed during recv")
+        # Disconnected; a value after the token can only come from a send that
+        # raced with closing its own Sender in another thread: deliver it
+        # next time rather than lose it (the token goes behind it again).
+        raise RecvError("the channel is empty and every sender is closed")
+
     def try_recv(self) -> T:
         """Take the next value without blocking.
 
@@ -335,6 +460,20 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
         open, :class:`RecvError` if no value is buffered and every Sender is
         closed, :class:`ClosedError` if this Receiver was closed.
         """
+        get = self._get
+        if get is not None:
+            try:
+                value = get()
+            except _QueueEmpty:
+                # The counter only goes down, and reaches 0 before the token
+                # is put: 0 here means disconnected (another recv may be
+                # holding the token for a moment).
+                if self._chan.senders == 0:
+                    raise RecvError("the channel is empty and every sender is closed") from None
+                raise Empty("no value buffered") from None
+            if value is not _WAKE:
+                return value
+            self._woken()
         chan = self._chan
         with chan.lock:
             if self._closed:
@@ -351,7 +490,8 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
         value = chan.buffer.popleft()
         chan.taken += 1
         if chan.bound is not None:
-            chan.send_waiters.notify_one()
+            if chan.send_waiters:
+                chan.send_waiters.notify_one()
             if chan.bound == 0:
                 chan.handoff_waiters.notify_all()
         return value
@@ -377,11 +517,15 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
             if self._closed:
                 return
             self._closed = True
-            chan.receiver_alive = False
+            self._get = None
+            chan.receiver_alive = False  # before the drain (module docstring)
             # Keep the values alive past the lock: dropping them may run
             # arbitrary finalizers, which must not run while we hold it.
             dropped = list(chan.buffer)
             chan.buffer.clear()
+            if chan.queue is not None:
+                dropped += _drain(chan.queue)
+                chan.queue.put(_WAKE)  # a recv blocked in another thread
             chan.send_waiters.notify_all()
             chan.handoff_waiters.notify_all()
             chan.recv_waiters.notify_all()  # a recv in another thread

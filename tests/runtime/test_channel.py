@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -29,11 +30,24 @@ from fearless import (
     sync_channel,
 )
 from fearless._waits import FREE_THREADED
-from fearless.channel import _WaitQueue
+from fearless.channel import _WAKE, _WaitQueue
+from fearless.channel import _drain as _drain_queue
 
 PRODUCERS = 8
 PER_PRODUCER = 10_000
 DEADLINE = 10.0
+
+
+def _make(bound: int | None) -> Any:
+    """An unbounded channel (bound None: the lock-free SimpleQueue design)
+    or a bounded one (the locked design)."""
+    return channel[Any]() if bound is None else sync_channel[Any](bound)
+
+
+def _parked(thread: threading.Thread) -> bool:
+    """Whether ``thread`` is blocked waiting in a channel: parked on a bounded
+    channel's wait queue, or in an unbounded channel's queue."""
+    return thread.ident is not None and (_blocked_in(thread.ident, "_park") or _blocked_in(thread.ident, "_wait"))
 
 
 def _drain(rx: Receiver[Any]) -> list[Any]:
@@ -176,10 +190,11 @@ def test_sender_in_reference_cycle_collected_disconnects() -> None:
         rx.recv(timeout=10)
 
 
-def test_blocked_recv_wakes_on_disconnect(threads: Any, wait_until: Any) -> None:
-    tx, rx = channel[int]()
-    threads.start(rx.recv)
-    wait_until(lambda: len(rx._chan.recv_waiters) == 1)  # parked in recv
+@pytest.mark.parametrize("bound", [None, 1])
+def test_blocked_recv_wakes_on_disconnect(threads: Any, wait_until: Any, bound: int | None) -> None:
+    tx, rx = _make(bound)
+    t = threads.start(rx.recv)
+    wait_until(lambda: _parked(t))
     tx.close()
     with pytest.raises(RecvError):
         threads.join_all()
@@ -281,7 +296,7 @@ def test_sender_dropped_by_another_thread_closes_while_creator_waits(threads: An
     me = threading.get_ident()
 
     def drop_once_parked() -> None:
-        wait_until(lambda: _blocked_in(me, "_park"))
+        wait_until(lambda: _blocked_in(me, "_wait"))  # the unbounded channel's wait
         time.sleep(0.1)  # from parking to blocked in C
         holder.clear()  # the last reference goes in another thread
         # Closed while the creator is still parked (its recv would otherwise
@@ -340,29 +355,40 @@ def test_receiver_dropped_by_another_thread_while_creator_sends(threads: Any, wa
     threads.join_all()
 
 
-@pytest.mark.parametrize("after_registering", [False, True])
+@pytest.mark.parametrize("when", ["before registering", "after registering", "before waiting on the queue"])
 def test_finalizer_while_recv_parks_is_not_a_lost_wakeup(
-    threads: Any, monkeypatch: pytest.MonkeyPatch, after_registering: bool
+    threads: Any, monkeypatch: pytest.MonkeyPatch, when: str
 ) -> None:
-    # recv checked the state and is registering its waiter when the last
-    # Sender's finalizer runs in the same thread (GC during an allocation).
-    # The Sender is created by that thread, so its finalizer runs at once on
+    # recv checked the state and is about to block when the last Sender's
+    # finalizer runs in the same thread (GC during an allocation).  A bounded
+    # channel registers a waiter (the GC comes before or after that); an
+    # unbounded one found its queue empty and is entering the wait.  The
+    # Sender is created by that thread, so its finalizer runs at once on
     # both builds.
-    register = _WaitQueue.register
     holder: list[Sender[int]] = []
+    if when == "before waiting on the queue":
+        wait = Receiver._wait
 
-    def register_with_gc(self: _WaitQueue) -> Any:
-        if not after_registering:
+        def wait_with_gc(self: Receiver[int], timeout: float | None) -> Any:
             holder.clear()
-        waiter = register(self)
-        if after_registering:
-            holder.clear()
-        return waiter
+            return wait(self, timeout)
 
-    monkeypatch.setattr(_WaitQueue, "register", register_with_gc)
+        monkeypatch.setattr(Receiver, "_wait", wait_with_gc)
+    else:
+        register = _WaitQueue.register
+
+        def register_with_gc(self: _WaitQueue) -> Any:
+            if when == "before registering":
+                holder.clear()
+            waiter = register(self)
+            if when == "after registering":
+                holder.clear()
+            return waiter
+
+        monkeypatch.setattr(_WaitQueue, "register", register_with_gc)
 
     def recv() -> str:
-        tx, rx = channel[int]()
+        tx, rx = channel[int]() if when == "before waiting on the queue" else sync_channel[int](1)
         holder.append(tx)
         del tx
         try:
@@ -406,6 +432,68 @@ def test_send_after_receiver_garbage_collected() -> None:
     with pytest.raises(SendError) as info:
         tx.send(obj)
     assert info.value.value is obj
+
+
+class _Droppable:
+    pass
+
+
+def test_send_racing_the_receivers_close_drops_its_value() -> None:
+    # Deterministic form of the race below: the receiver closes between the
+    # send's check and its put.  The send returns (it came first) and drops
+    # its late value itself, as the close would have.
+    tx, rx = channel[_Droppable]()
+    queue = rx._chan.queue
+    put = tx._put
+    assert put is not None
+
+    def close_then_put(value: _Droppable) -> None:
+        rx.close()
+        put(value)
+
+    tx._put = close_then_put
+    dropped: list[bool] = []
+    value = _Droppable()
+    weakref.finalize(value, dropped.append, True)
+    tx.send(value)
+    del value
+    gc.collect()  # a free-threaded build may finalize it only at a GC pass
+    assert dropped == [True]
+    assert all(v is _WAKE for v in _drain_queue(queue))
+    with pytest.raises(SendError):  # and later sends see the closed receiver
+        tx.send(_Droppable())
+
+
+def test_sends_racing_the_receivers_close_leave_nothing_behind(threads: Any) -> None:
+    # Unbounded sends do not take the channel lock: a send that passed its
+    # check just before the receiver closed puts its value after the close
+    # drained the queue, and must drop it itself.  Every value ends exactly
+    # one way (received, handed back in SendError, or dropped with the
+    # closed receiver) and the queue keeps no value, only wake-up tokens.
+    for _ in range(20):
+        tx, rx = channel[tuple[int, int]]()
+        returned: list[tuple[int, int]] = []
+
+        def produce(tx: Sender[tuple[int, int]], pid: int) -> None:
+            with tx:
+                for i in range(2_000):
+                    try:
+                        tx.send((pid, i))
+                    except SendError as err:
+                        returned.append(err.value)
+
+        for pid in range(4):
+            threads.start(produce, tx.clone(), pid)
+        tx.close()
+        received = [rx.recv(timeout=DEADLINE) for _ in range(500)]
+        rx.close()
+        threads.join_all()
+        queue = rx._chan.queue
+        left = _drain_queue(queue)
+        assert all(v is _WAKE for v in left)  # no value stayed behind
+        assert left  # the close's token (a recv blocked elsewhere would wake)
+        assert not set(received) & set(returned)
+        assert len(set(received)) == len(received) == 500
 
 
 def test_blocked_bounded_send_wakes_with_send_error(threads: Any, wait_until: Any) -> None:
@@ -516,8 +604,9 @@ def test_try_recv() -> None:
         rx.try_recv()
 
 
-def test_recv_timeout_then_channel_still_works() -> None:
-    tx, rx = channel[int]()
+@pytest.mark.parametrize("bound", [None, 1])
+def test_recv_timeout_then_channel_still_works(bound: int | None) -> None:
+    tx, rx = _make(bound)
     with pytest.raises(RecvTimeout) as info:
         rx.recv(timeout=0.05)
     assert isinstance(info.value, TimeoutError)
@@ -525,7 +614,8 @@ def test_recv_timeout_then_channel_still_works() -> None:
         rx.recv(timeout=0)
     tx.send(1)
     assert rx.recv(timeout=0) == 1
-    assert len(rx._chan.recv_waiters) == 0  # the timed-out waiter was removed
+    if bound is not None:
+        assert len(rx._chan.recv_waiters) == 0  # the timed-out waiter was removed
 
 
 def test_closed_handles_raise() -> None:
@@ -546,10 +636,11 @@ def test_closed_handles_raise() -> None:
     keep.close()
 
 
-def test_receiver_closed_while_another_thread_receives(threads: Any, wait_until: Any) -> None:
-    tx, rx = channel[int]()
-    threads.start(rx.recv)
-    wait_until(lambda: len(rx._chan.recv_waiters) == 1)
+@pytest.mark.parametrize("bound", [None, 1])
+def test_receiver_closed_while_another_thread_receives(threads: Any, wait_until: Any, bound: int | None) -> None:
+    tx, rx = _make(bound)
+    t = threads.start(rx.recv)
+    wait_until(lambda: _parked(t))
     rx.close()
     with pytest.raises(ClosedError):
         threads.join_all()
@@ -590,10 +681,11 @@ class _Interrupt(Exception):
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
-def test_recv_interrupted_by_signal_leaves_channel_usable() -> None:
+@pytest.mark.parametrize("bound", [None, 1])
+def test_recv_interrupted_by_signal_leaves_channel_usable(bound: int | None) -> None:
     # A signal handler raising in a blocked recv (like Ctrl-C) must leave
     # no stale waiter behind and the lock free.
-    tx, rx = channel[int]()
+    tx, rx = _make(bound)
 
     def handler(signum: int, frame: Any) -> None:
         raise _Interrupt
@@ -606,6 +698,7 @@ def test_recv_interrupted_by_signal_leaves_channel_usable() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    assert len(rx._chan.recv_waiters) == 0
+    if bound is not None:
+        assert len(rx._chan.recv_waiters) == 0
     tx.send(1)
     assert rx.recv(timeout=DEADLINE) == 1
