@@ -69,7 +69,7 @@ class CalleeFacts:
     Plain classes with slots, here and below, not NamedTuples: every mypy run
     imports this module."""
 
-    __slots__ = ("label", "from_runtime", "signatures", "bound", "self_markers", "overlay", "fullname")
+    __slots__ = ("label", "from_runtime", "signatures", "bound", "self_markers", "overlay", "fullname", "formals_by_names")
 
     # how messages name it: '"take"', '"send" of "Sender"', '"Box"'
     label: str
@@ -85,6 +85,10 @@ class CalleeFacts:
     overlay: OverlayFunction | None
     # the declaration's full name ("fearless.channel.Sender.send")
     fullname: str
+    # ``formal_markers`` by the argument names of a call, where they alone
+    # decide it (no overload to choose by the arguments' types): kept with
+    # the facts, which the plugin keeps per callee and forgets with them
+    formals_by_names: dict[tuple[str | None, ...], list[FormalMarkers] | None]
 
     def __init__(
         self,
@@ -103,6 +107,7 @@ class CalleeFacts:
         self.self_markers = self_markers
         self.overlay = overlay
         self.fullname = fullname
+        self.formals_by_names = {}
 
     def __repr__(self) -> str:
         return f"CalleeFacts({self.label!r}, bound={self.bound!r}, self_markers={self.self_markers!r})"
@@ -423,16 +428,21 @@ def formal_markers(
     those replace the ``*args: P.args, **kwargs: P.kwargs`` of the declaration
     and go to a thread with the callable when that is marked ``Send``.
     """
-    names = list(ctx.callee_arg_names)
+    key = tuple(ctx.callee_arg_names)
+    if key in callee.formals_by_names:
+        return callee.formals_by_names[key]
+    names = list(key)
     candidates = [
         shape
         for sig in callee.signatures
         if (shape := _shape(sig, names, callee.bound)) is not None
     ]
-    if len(candidates) > 1:
+    by_names = len(candidates) <= 1  # else the actual types choose: not kept
+    if not by_names:
         # An overload: the item whose formals accept the actual types.
         candidates = [c for c in candidates if _accepts(c[0], c[1], ctx)] or candidates[:1]
     if not candidates:
+        callee.formals_by_names[key] = None
         return None
     sig, indices = candidates[0]
     out: list[FormalMarkers] = []
@@ -441,6 +451,8 @@ def formal_markers(
         out.append((markers, _role(callee, sig, index, markers)))
     rest = _OWNED_AND_SENT if _thread_paramspec(sig, callee) else frozenset()
     out += [(rest, Role.THREAD_ARG)] * (len(names) - len(indices))
+    if by_names:
+        callee.formals_by_names[key] = out  # read, never changed, by every check of every call
     return out
 
 
