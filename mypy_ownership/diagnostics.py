@@ -103,7 +103,8 @@ class Reporter:
 def _held(api: CheckerPluginInterface, error: ErrorInfo) -> bool:
     """Does mypy still hold ``error`` for the module being checked?"""
     errors = api.msg.errors
-    return any(info is error for info in errors.error_info_map.get(errors.file, ()))
+    # ``in`` compares by identity here (ErrorInfo has no ``__eq__``), in C
+    return error in errors.error_info_map.get(errors.file, ())
 
 
 # -- speculative checks -----------------------------------------------------------

@@ -60,6 +60,12 @@ _IMMUTABLE_SCALARS = frozenset(
     }
 )
 _IMMUTABLE_CONTAINERS = frozenset({"builtins.tuple", "builtins.frozenset"})
+# Mutable classes whose bases are no immutable scalar, no enum and no frozen
+# dataclass, by their own full name (a subclass is read as usual).
+_MUTABLE_BUILTINS = frozenset(
+    {"builtins.list", "builtins.dict", "builtins.set", "builtins.bytearray", "collections.deque",
+     "collections.defaultdict", "collections.OrderedDict", "collections.Counter"}
+)
 # The scalars a class can derive from and stay immutable (not ``object``).
 _IMMUTABLE_BASES = _IMMUTABLE_SCALARS - {"builtins.object"}
 
@@ -86,6 +92,8 @@ def _is_copy(typ: Type | None, seen: set[str]) -> bool:
             return True
         if fullname == "builtins.object":
             return False  # an `object` parameter may hold anything
+        if fullname in _MUTABLE_BUILTINS:
+            return False  # the commonest answer, without reading the MRO
         if fullname in _IMMUTABLE_CONTAINERS:
             return all(_is_copy(arg, seen) for arg in t.args)
         if info.is_enum:
