@@ -76,6 +76,7 @@ from mypy_ownership.analysis.states import (
 )
 from mypy_ownership.analysis.syntax import (
     closure_references,
+    EXPRESSION_LEAVES,
     expression_children,
     function_of,
     is_false_literal,
@@ -460,7 +461,7 @@ class FlowWalker(Generic[T]):
         handler = _EXPRESSIONS.get(type(e))
         if handler is not None:
             handler(self, e)
-        else:
+        elif type(e) not in EXPRESSION_LEAVES:  # a literal: nothing below it
             for child in expression_children(e):
                 self.expr(child)
 

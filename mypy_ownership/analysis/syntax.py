@@ -86,13 +86,14 @@ from mypy.types import CallableType, UninhabitedType, get_proper_type
 
 # Expressions without sub-expressions: most nodes of any tree, so answered
 # first (mypy's node classes are final: an exact type check is enough).
-_LEAVES = frozenset({NameExpr, IntExpr, StrExpr, BytesExpr, FloatExpr, ComplexExpr, EllipsisExpr})
+# the expressions with no sub-expression, by exact type
+EXPRESSION_LEAVES = frozenset({NameExpr, IntExpr, StrExpr, BytesExpr, FloatExpr, ComplexExpr, EllipsisExpr})
 
 
 def expression_children(e: Expression) -> list[Expression]:
     """The sub-expressions of ``e`` in evaluation order (lambdas and
     comprehensions included, as if evaluated inline)."""
-    if type(e) in _LEAVES:
+    if type(e) in EXPRESSION_LEAVES:
         return []
     if isinstance(e, (MemberExpr, StarExpr, UnaryExpr, CastExpr, AssertTypeExpr, AwaitExpr, YieldFromExpr, TypeApplication)):
         return [e.expr]

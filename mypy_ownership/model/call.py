@@ -3,9 +3,10 @@ and handed to every check, with what the checks ask of it computed once.
 
 mypy calls the plugin once per call it checks (again when it checks the
 body again), with a context that holds the arguments and their types.
-Every check of a call needs the formals mypy matched (``formals``) and most
-need what crosses into another thread (``crossings``): they are worked out
-on first use and kept here, for this call only.
+Every check of a call needs the formals mypy matched (``formals``) and what
+crosses into another thread (``crossings``): both are worked out when the
+call is made and kept here, for this call only (plain attributes: the
+checks read them some five times a call).
 """
 
 from __future__ import annotations
@@ -20,22 +21,25 @@ from mypy_ownership.model.callee import CalleeFacts, FormalMarkers, Move, formal
 from mypy_ownership.model.crossings import Crossing, crossings_of_call
 from mypy_ownership.model.thread_safety import ThreadSafety
 
-_UNSET: list[FormalMarkers] = []
-
 
 class Call:
     """A call of a callee the plugin has facts for."""
 
-    __slots__ = ("ctx", "callee", "_formals", "_crossings")
+    __slots__ = ("ctx", "callee", "formals", "crossings")
 
     ctx: FunctionContext | MethodContext
     callee: CalleeFacts
+    # the markers and role of each formal of the signature mypy matched
+    # (None: no signature of the callee lines up with the call)
+    formals: list[FormalMarkers] | None
+    # what goes into another thread at this call
+    crossings: list[Crossing]
 
     def __init__(self, ctx: FunctionContext | MethodContext, callee: CalleeFacts) -> None:
         self.ctx = ctx
         self.callee = callee
-        self._formals: list[FormalMarkers] | None = _UNSET
-        self._crossings: list[Crossing] | None = None
+        self.formals = formal_markers(ctx, callee)
+        self.crossings = crossings_of_call(ctx, callee, self.formals)
 
     def __repr__(self) -> str:
         return f"Call({self.callee!r}, line={self.ctx.context.line})"
@@ -49,21 +53,6 @@ class Call:
     @property
     def context(self) -> Context:
         return self.ctx.context
-
-    @property
-    def formals(self) -> list[FormalMarkers] | None:
-        """The markers and role of each formal of the signature mypy matched
-        (None: no signature of the callee lines up with the call)."""
-        if self._formals is _UNSET:
-            self._formals = formal_markers(self.ctx, self.callee)
-        return self._formals
-
-    @property
-    def crossings(self) -> list[Crossing]:
-        """What goes into another thread at this call."""
-        if self._crossings is None:
-            self._crossings = crossings_of_call(self.ctx, self.callee, self.formals)
-        return self._crossings
 
     def local_moves(self) -> list[Move]:
         """What the call moves into its callee, in this thread."""
