@@ -18,6 +18,7 @@ from __future__ import annotations
 from mypy.checker import TypeChecker
 from mypy.nodes import CallExpr, Expression, FuncItem, MemberExpr, NameExpr, Var
 from mypy.plugin import FunctionContext, MethodContext
+from mypy.types import Type
 
 from mypy_ownership import diagnostics
 from mypy_ownership.diagnostics import Diagnostic
@@ -150,15 +151,18 @@ def _accesses(call: Call) -> list[Access]:
     ctx, callee, formals = call.ctx, call.callee, call.formals
     if formals is None:
         return []
-    out: list[Access] = []
+    named: list[tuple[NameExpr, Type, str]] = []
     for actuals, types, (markers, role) in zip(ctx.args, ctx.arg_types, formals):
         kind = _kind(markers, role)
         if kind is None or role in (Role.CLOSURE, Role.PACKED):
             continue
         for actual, typ in zip(actuals, types):
-            if isinstance(actual, NameExpr) and isinstance(actual.node, Var) and not is_copy(typ):
-                out.append(Access(actual, kind))
+            if isinstance(actual, NameExpr) and isinstance(actual.node, Var):
+                named.append((actual, typ, kind))
     receiver = _marked_receiver(ctx, callee)
+    if len(named) + (receiver is not None) < 2:
+        return []  # no two to conflict: the types need not be read
+    out = [Access(actual, kind) for actual, typ, kind in named if not is_copy(typ)]
     if receiver is not None:
         out.append(receiver)
     return out
