@@ -495,8 +495,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.add_unreviewed and missing:
         write_review(args.review, review)
-    elif not args.reuse and not missing:
-        write_review(args.review, review)  # the notes refreshed
+    elif not missing:
+        write_review(args.review, review)  # the notes refreshed (from the last run's outputs with --reuse)
 
     write_markdown(OUT_DIR / "report.md", modes, reports, review, roots)
 

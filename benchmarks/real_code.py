@@ -389,7 +389,53 @@ def group(package: str, lines: list[str], indexes: list[int]) -> list[Finding]:
             findings.append(Finding(package, [m for k, m in enumerate(msgs) if owner[k] == e]))
         if -1 in owner.values():
             findings.append(Finding(package, [m for k, m in enumerate(msgs) if owner[k] == -1]))
-    return findings
+    return _attach_stray_notes(findings)
+
+
+_LINE_REF = re.compile(r"\bline (\d+)\b")
+
+
+def _lines_named(messages: list[Message]) -> set[int]:
+    """The lines a group of messages stands at or names (``"... the thread
+    started at line 330"``)."""
+    named = {m.line for m in messages}
+    for m in messages:
+        named.update(int(n) for n in _LINE_REF.findall(m.text))
+    return named
+
+
+def _attach_stray_notes(findings: list[Finding]) -> list[Finding]:
+    """A finding of notes only is the far end of an error elsewhere in the
+    file: mypy sorts by line, so a note at the other thread's access or at
+    the ``start()`` (``"the thread ... is started here"``) can land between
+    unrelated lines.  Each note joins the error of its file that stands at
+    or names the most of the lines the note stands at or names (the nearest
+    on a tie); a note that shares no line with any error stays a finding of
+    its own, as before."""
+    errors = [f for f in findings if f.code != "note only"]
+    kept = []
+    for finding in findings:
+        if finding.code != "note only":
+            kept.append(finding)
+            continue
+        stray = []
+        for note in finding.messages:
+            wanted = _lines_named([note])
+            best, best_key = None, (0, 0)
+            for e in errors:
+                if e.messages[0].path != note.path:
+                    continue
+                shared = len(wanted & _lines_named(e.messages))
+                key = (shared, -abs(e.messages[0].line - note.line))
+                if shared and (best is None or key > best_key):
+                    best, best_key = e, key
+            if best is None:
+                stray.append(note)
+            else:
+                best.messages.append(note)
+        if stray:
+            kept.append(Finding(finding.package, stray))
+    return kept
 
 
 # --------------------------------------------------------------------------

@@ -59,3 +59,45 @@ def test_the_interval_of_equal_values_is_that_value() -> None:
 )
 def test_the_verdict_reads_the_whole_interval(low: float, high: float, says: str) -> None:
     assert says in real_code.interval_verdict(low, high)
+
+
+def _group(lines: list[str]) -> list[list[str]]:
+    findings = real_code.group("p", lines, list(range(len(lines))))
+    return [[m.text for m in f.messages] for f in findings]
+
+
+def test_a_note_far_from_its_error_joins_the_error_that_names_its_line() -> None:
+    lines = [
+        'a.py:147: error: Data race: "self.x" is set here while the thread started at line 330 updates it  [data-race]',
+        "a.py:200: error: Unrelated  [not-send]",
+        'a.py:330: note: the thread that runs "A.run" is started here',
+    ]
+    # 147 and 200 are one run, the note another: it names nothing but its
+    # own line, which the data race names.
+    findings = real_code.group("p", lines[:2], [0, 1]) + real_code.group("p", lines[2:], [0])
+    assert len(findings) == 3  # group() sees one run at a time
+    joined = real_code._attach_stray_notes(findings)
+    assert [[m.text for m in f.messages] for f in joined] == [[lines[0], lines[2]], [lines[1]]]
+
+
+def test_a_note_that_shares_no_line_with_an_error_stays_its_own_finding() -> None:
+    lines = [
+        "a.py:147: error: Use of moved value  [use-after-move]",
+        'a.py:330: note: the thread that runs "A.run" is started here',
+        'b.py:330: note: "x" was moved here',
+    ]
+    findings = real_code.group("p", lines[:1], [0]) + real_code.group("p", lines[1:], [0, 1])
+    joined = real_code._attach_stray_notes(findings)
+    assert [[m.text for m in f.messages] for f in joined] == [[lines[0]], lines[1:]]
+
+
+def test_a_note_joins_the_nearer_of_two_errors_that_name_its_line() -> None:
+    lines = [
+        "a.py:100: error: A: the thread started at line 330  [data-race]",
+        "a.py:320: error: B: the thread started at line 330  [data-race]",
+        "a.py:330: note: the thread is started here",
+    ]
+    findings = real_code.group("p", lines[:1], [0]) + real_code.group("p", lines[1:2], [0])
+    findings += real_code.group("p", lines[2:], [0])
+    joined = real_code._attach_stray_notes(findings)
+    assert [len(f.messages) for f in joined] == [1, 2]
