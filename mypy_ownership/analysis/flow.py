@@ -335,7 +335,9 @@ class FlowWalker(Generic[T]):
             self.block(s.else_body)
         exits: list[State[T] | None] = [self.state]
         for typ, name, handler in zip(s.types, s.vars, s.handlers):
-            self.state = dict(to_handlers)
+            # copy_state: typed State | None, so that the test below the
+            # handler's walk is not taken as always true (mypyc trusts it)
+            self.state = copy_state(to_handlers)
             if typ is not None:
                 self.expr(typ)
             if name is not None:

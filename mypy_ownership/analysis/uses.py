@@ -157,7 +157,16 @@ class UseWalker(FlowWalker[UseKey]):
                 return  # the rest is unreachable
             self.statement(stmt)
             dead = dead_after.get(index)
-            if dead and self.state is not None:
-                for var in dead:
-                    if var not in self.captured:
-                        self.state.pop(var, None)
+            if dead:
+                self._forget(dead)
+
+    def _forget(self, dead: list[Var]) -> None:
+        """Drop ``dead`` from the state (when the flow goes on).  A method of
+        its own: read in ``top_level`` right after ``self.statement(...)``,
+        ``self.state`` would keep the narrowing of the test before the call,
+        which mypyc trusts (the compiled plugin raised TypeError there)."""
+        state = self.state
+        if state is not None:
+            for var in dead:
+                if var not in self.captured:
+                    state.pop(var, None)
