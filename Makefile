@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-cases test-daemon test-mypy-oldest test-runtime test-ft compiled test-compiled no-harm bench clean
+.PHONY: setup demo test test-cases test-daemon test-mypy-oldest test-runtime test-ft compiled test-compiled wheel no-harm bench clean
 
 # mypy cannot follow the import hooks of a default editable install, so the
 # install is "strict": a tree of links to the sources.  A new source file
@@ -77,6 +77,10 @@ $(COMPILED_STAMP): $(STAMP) setup.py $(SOURCES)
 	touch $(COMPILED_STAMP)
 
 compiled: $(COMPILED_STAMP)
+
+# A release wheel: the compiled build, into dist/.
+wheel: $(COMPILED_STAMP)
+	MYPY_OWNERSHIP_COMPILE=1 $(COMPILED_PY) -m pip wheel --quiet --no-build-isolation --no-deps -w dist .
 
 # The behaviour cases, cold and warm, against the compiled plugin.  Run from
 # outside the tree, so that the sources there do not shadow the install;

@@ -264,11 +264,13 @@ def config_text(config: str, mode: str, exclude: str) -> str:
 
 
 def run_all(
-    packages: list[tuple[Threaded, Path]], modes: tuple[str, ...], jobs: int, workdir: Path
+    packages: list[tuple[Threaded, Path]], modes: tuple[str, ...], jobs: int, workdir: Path, debug: bool = False
 ) -> dict[str, dict[str, dict[str, dict[str, object]]]]:
     """``outputs[package][mode][config]``: returncode, stdout, stderr, wall."""
     env = dict(os.environ)
     env.pop("MYPY_OWNERSHIP_DEBUG", None)
+    if debug:  # a hook that raises crashes the run with its traceback (the class hook's too)
+        env["MYPY_OWNERSHIP_DEBUG"] = "1"
     configs: dict[tuple[str, str, str], Path] = {}
     for pkg, _ in packages:
         for mode in modes:
@@ -402,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
         help="write the reports missing from the review into it as UNREVIEWED rows (still a failure)",
     )  # fmt: skip
     parser.add_argument("--reuse", action="store_true", help=f"no mypy: read the last run's outputs ({OUTPUTS})")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="MYPY_OWNERSHIP_DEBUG=1: a hook that raises crashes the run (a failure) instead of"
+        " leaving a note, or, in the class hook, dropping its facts quietly",
+    )
     parser.add_argument("--list", action="store_true", help="print the pinned packages and exit")
     args = parser.parse_args(argv)
     if not 1 <= args.jobs <= MAX_JOBS:
@@ -439,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
             tempfile.mkdtemp(prefix="hazards-", dir=ram if ram.is_dir() and os.access(ram, os.W_OK) else None)
         )
         try:
-            outputs = run_all(ready, modes, args.jobs, workdir)
+            outputs = run_all(ready, modes, args.jobs, workdir, args.debug)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         saved = json.loads(OUTPUTS.read_text())["outputs"] if OUTPUTS.exists() else {}

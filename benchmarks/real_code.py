@@ -711,7 +711,18 @@ def plugin_version() -> str:
 
     head = git("rev-parse", "--short", "HEAD") or "unknown commit"
     dirty = git("status", "--porcelain", "--", "mypy_ownership", "stubs")
-    return head + (" + uncommitted changes in mypy_ownership/ or stubs/" if dirty else "")
+    return head + (" + uncommitted changes in mypy_ownership/ or stubs/" if dirty else "") + f" ({plugin_build()})"
+
+
+def plugin_build() -> str:
+    """Whether the plugin this interpreter imports is compiled with mypyc
+    (``make compiled``) or plain Python (the development install)."""
+    try:
+        spec = importlib.util.find_spec("mypy_ownership.model.call")
+    except ImportError:
+        return "not installed"
+    origin = (spec.origin or "") if spec is not None else ""
+    return "compiled with mypyc" if origin.endswith((".so", ".pyd")) else "interpreted"
 
 
 def plugin_snapshot() -> dict[str, tuple[int, int]]:
