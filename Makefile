@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 # mypy cannot follow the import hooks of a default editable install, so the
 # install is "strict": a tree of links to the sources.  A new source file
 # needs a new link, hence the reinstall whenever the file list changes.
-SOURCES := $(sort $(wildcard runtime/*.py mypy_ownership/*.py mypy_ownership/*/*.py) $(shell find stubs -name '*.pyi'))
+SOURCES := $(sort $(wildcard runtime/*.py runtime/*.c mypy_ownership/*.py mypy_ownership/*/*.py) $(shell find stubs -name '*.pyi'))
 SOURCE_LIST := $(VENV)/.source-list
 
 $(SOURCE_LIST): FORCE
@@ -82,14 +82,15 @@ compiled: $(COMPILED_STAMP)
 wheel: $(COMPILED_STAMP)
 	MYPY_OWNERSHIP_COMPILE=1 $(COMPILED_PY) -m pip wheel --quiet --no-build-isolation --no-deps -w dist .
 
-# The behaviour cases, cold and warm, against the compiled plugin.  Run from
+# The behaviour cases, cold and warm and through the daemon, against the
+# compiled plugin.  Run from
 # outside the tree, so that the sources there do not shadow the install;
 # the first line fails unless the plugin imported is the compiled one.
 # MYPY_OWNERSHIP_DEBUG: a hook that raises fails its case (the class hook's
 # too, which otherwise drops its facts quietly).
 test-compiled: $(COMPILED_STAMP)
 	cd /tmp && $(CURDIR)/$(COMPILED_PY) -c 'import mypy_ownership.model.call as m; assert m.__file__.endswith(".so"), m.__file__; print("compiled:", m.__file__)'
-	cd /tmp && MYPY_OWNERSHIP_DEBUG=1 $(CURDIR)/$(COMPILED_PY) -m pytest -n 2 -q -p no:cacheprovider $(CURDIR)/tests/test_cases.py
+	cd /tmp && MYPY_OWNERSHIP_DEBUG=1 $(CURDIR)/$(COMPILED_PY) -m pytest -n 2 -q -p no:cacheprovider $(CURDIR)/tests/test_cases.py $(CURDIR)/tests/test_daemon.py
 
 test-runtime: $(STAMP)
 	$(PY) -m pytest -q tests/runtime

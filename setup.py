@@ -1,6 +1,7 @@
-"""The build's one option: ``MYPY_OWNERSHIP_COMPILE=1`` compiles the plugin
-with mypyc, as mypy itself is compiled (``MYPY_USE_MYPYC``); without it the
-plugin installs as plain Python.  Everything else is in ``pyproject.toml``.
+"""The build's C parts: the runtime's ``Mutex`` accelerator (always tried,
+optional), and with ``MYPY_OWNERSHIP_COMPILE=1`` the plugin compiled with
+mypyc, as mypy itself is compiled (``MYPY_USE_MYPYC``); without it the plugin
+installs as plain Python.  Everything else is in ``pyproject.toml``.
 
 Compiled: every module of ``mypy_ownership`` but ``dispatch.py``, whose
 class derives from mypy's ``Plugin``: a class compiled apart from mypy
@@ -19,7 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 #: Interpreted in a compiled build (see the module's docstring).
 INTERPRETED = {"mypy_ownership/dispatch.py"}
@@ -34,9 +35,14 @@ def compiled_modules() -> list[str]:
     )
 
 
+#: The runtime's ``Mutex`` hot path in C, always tried, never required: a
+#: machine without a C compiler, a free-threaded build or PyPy runs the
+#: Python classes of ``runtime/mutex.py`` instead (docs/runtime.md).
+MUTEX_ACCEL = Extension("fearless._mutex_accel", ["runtime/_mutex_accel.c"], optional=True)
+
 if os.environ.get("MYPY_OWNERSHIP_COMPILE") == "1":
     from mypyc.build import mypycify
 
-    setup(ext_modules=mypycify(compiled_modules(), opt_level="3"))
+    setup(ext_modules=[MUTEX_ACCEL, *mypycify(compiled_modules(), opt_level="3")])
 else:
-    setup()
+    setup(ext_modules=[MUTEX_ACCEL])

@@ -28,7 +28,7 @@ from __future__ import annotations
 import threading
 from threading import get_ident
 from types import TracebackType
-from typing import Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Generic, NoReturn, TypeVar
 
 from typing_extensions import Self
 
@@ -415,3 +415,44 @@ class RwLockWriteGuard(_RwGuard[T]):
 
     def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None) -> None:
         self._lock._release(self, True, exc_type is not None)
+
+
+# -- the C hot path ---------------------------------------------------------------
+#
+# ``_mutex_accel`` (runtime/_mutex_accel.c, built when the package is
+# installed, optional) holds ``Mutex`` and ``MutexGuard``'s fields and methods
+# in C: a round trip ``with m.lock() as g: g.value += 1`` runs no Python frame.
+# Where it is there (a CPython build with the GIL and a C compiler at install
+# time) the two names are rebound to classes over its types, with the same
+# mixins, docs and behaviour as the Python classes above, which run everywhere
+# else (a free-threaded build, where the module refuses to load, PyPy, no
+# compiler) and with FEARLESS_PURE_PYTHON=1 set.  Type checkers read the
+# Python classes.
+
+if not TYPE_CHECKING:
+    import os as _os
+
+    try:
+        from . import _mutex_accel
+    except ImportError:
+        _mutex_accel = None
+    if _mutex_accel is not None and not _os.environ.get("FEARLESS_PURE_PYTHON"):
+        _PyMutex, _PyMutexGuard = Mutex, MutexGuard
+
+        class Mutex(_mutex_accel.MutexBase, NoCopy, Generic[T]):
+            __slots__ = ()
+            __doc__ = _PyMutex.__doc__
+
+        class MutexGuard(_mutex_accel.MutexGuardBase, NotSend, NoCopy, WithBlock, Generic[T]):
+            __slots__ = ()
+            __doc__ = _PyMutexGuard.__doc__
+
+        _mutex_accel.register(
+            guard_type=MutexGuard,
+            poison_error=PoisonError,
+            dead_guard_error=DeadGuardError,
+            thread_bound_error=ThreadBoundError,
+            would_block=WouldBlock,
+            deadlock_error=DeadlockError,
+            allocate_lock=threading.Lock,
+        )
