@@ -1,19 +1,24 @@
-/* The hot path of fearless.Mutex in C, for CPython builds with the GIL.
+/* The hot path of fearless.Mutex in C, for CPython with and without the GIL.
  *
  * runtime/mutex.py defines Mutex and MutexGuard in Python and uses the types
- * here as their bases when this module imports (a build with the GIL, a C
- * compiler at install time); otherwise the Python definitions run alone, with
- * the same behaviour.  A round trip `with m.lock() as g: g.value += 1` then
+ * here as their bases when this module imports (it was compiled for the
+ * interpreter: a C compiler at install time, or `make test-ft` for the
+ * free-threaded one); otherwise the Python definitions run alone, with the
+ * same behaviour.  A round trip `with m.lock() as g: g.value += 1` then
  * runs no Python frame: lock(), __enter__, the value's getter and setter and
  * __exit__ are C, and the lock is the threading.Lock of `m._lock`, acquired
  * and released through its C methods.
  *
- * Thread safety: every field is read and written with the GIL held (this
- * module refuses to import on a free-threaded build, see mutex.py); the
- * protected value is reached only through a guard whose owner is the
- * calling thread, i.e. while `_lock` is held by it.  The only call that can
- * release the GIL is the blocking acquire, after which the fields are read
- * again.
+ * Thread safety, with or without the GIL: the protected value is read and
+ * replaced only through a guard whose holder is the calling thread, i.e.
+ * while `_lock` is held by it, whose acquire and release order those
+ * accesses.  The fields other threads may read while the holder writes them
+ * (the holder's ident, the poison flag, a guard's state and thread, read by
+ * a thread that is refused) are single words accessed atomically (relaxed:
+ * the lock does the ordering, these need only not tear), and the holder
+ * writes them before it releases.  A guard's mutex is set when it is made
+ * and never changes.  On a free-threaded build the module says it does not
+ * need the GIL, so importing it leaves the GIL off.
  *
  * Behaviour is mutex.py's, message for message: see the docstrings there.
  */
@@ -24,6 +29,14 @@
 #include <pythread.h>
 
 enum { STATE_NEW = 0, STATE_HELD = 1, STATE_DEAD = 2 };
+
+#ifdef Py_GIL_DISABLED
+#define LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define STORE(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#else
+#define LOAD(field) (field)
+#define STORE(field, v) ((field) = (v))
+#endif
 
 typedef struct {
     PyObject_HEAD
@@ -95,8 +108,8 @@ guard_init(GuardObject *self, PyObject *args, PyObject *kwds)
     Py_XSETREF(self->mutex, (MutexObject *)m);
     self->blocking = (char)blocking;
     self->ignore_poison = (char)ignore_poison;
-    self->state = STATE_NEW;
-    self->thread = 0;
+    STORE(self->state, STATE_NEW);
+    STORE(self->thread, 0);
     return 0;
 }
 
@@ -129,13 +142,14 @@ guard_dealloc(GuardObject *self)
 static PyObject *
 dead_guard(GuardObject *self)
 {
-    if (self->state == STATE_NEW) {
+    char state = LOAD(self->state);
+    if (state == STATE_NEW) {
         PyErr_SetString(reg.dead_guard_error, "the guard is not entered: use it as `with m.lock() as g:`");
-    } else if (self->state == STATE_DEAD) {
+    } else if (state == STATE_DEAD) {
         PyErr_SetString(reg.dead_guard_error, "the guard's with block has ended: the lock is released");
     } else {
         PyErr_Format(reg.thread_bound_error, "the guard belongs to thread %lu, not %lu",
-                     self->thread, PyThread_get_thread_ident());
+                     LOAD(self->thread), PyThread_get_thread_ident());
     }
     return NULL;
 }
@@ -165,7 +179,7 @@ guard_enter(GuardObject *self, PyObject *Py_UNUSED(ignored))
             PyErr_SetString(reg.would_block, "the Mutex is locked");
             return NULL;
         }
-        if (m->held && m->owner == me) {
+        if (LOAD(m->held) && LOAD(m->owner) == me) {
             PyErr_SetString(reg.deadlock_error, "this thread already holds the Mutex");
             return NULL;
         }
@@ -176,7 +190,7 @@ guard_enter(GuardObject *self, PyObject *Py_UNUSED(ignored))
     }
     /* The state moves only while the lock is held, so two threads cannot
        both enter one guard. */
-    if (self->state != STATE_NEW) {
+    if (LOAD(self->state) != STATE_NEW) {
         PyObject *r = release_lock(m);
         if (r == NULL)
             return NULL;
@@ -184,7 +198,7 @@ guard_enter(GuardObject *self, PyObject *Py_UNUSED(ignored))
         PyErr_SetString(reg.dead_guard_error, "a guard can be entered once: call lock() again");
         return NULL;
     }
-    if (m->poisoned && !self->ignore_poison) {
+    if (LOAD(m->poisoned) && !self->ignore_poison) {
         PyObject *r = release_lock(m);
         if (r == NULL)
             return NULL;
@@ -200,9 +214,10 @@ guard_enter(GuardObject *self, PyObject *Py_UNUSED(ignored))
         Py_DECREF(err);
         return NULL;
     }
-    m->owner = self->thread = me;
-    m->held = 1;
-    self->state = STATE_HELD;
+    STORE(m->owner, me);
+    STORE(m->held, 1);
+    STORE(self->thread, me);
+    STORE(self->state, STATE_HELD);
     Py_INCREF(self);
     return (PyObject *)self;
 }
@@ -214,15 +229,15 @@ guard_exit(GuardObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Format(PyExc_TypeError, "__exit__ expected 3 arguments, got %zd", nargs);
         return NULL;
     }
-    if (self->state != STATE_HELD)
+    if (LOAD(self->state) != STATE_HELD)
         Py_RETURN_NONE;
     MutexObject *m = self->mutex;
-    self->state = STATE_DEAD;
-    self->thread = 0;
+    STORE(self->state, STATE_DEAD);
+    STORE(self->thread, 0);
     if (args[0] != Py_None)
-        m->poisoned = 1; /* the value may be half-updated */
-    m->held = 0;
-    m->owner = 0;
+        STORE(m->poisoned, 1); /* the value may be half-updated */
+    STORE(m->held, 0);
+    STORE(m->owner, 0);
     PyObject *r = release_lock(m);
     if (r == NULL)
         return NULL;
@@ -233,7 +248,7 @@ guard_exit(GuardObject *self, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 guard_get_value(GuardObject *self, void *Py_UNUSED(closure))
 {
-    if (self->state != STATE_HELD || self->thread != PyThread_get_thread_ident())
+    if (LOAD(self->state) != STATE_HELD || LOAD(self->thread) != PyThread_get_thread_ident())
         return dead_guard(self);
     PyObject *v = self->mutex->value;
     Py_INCREF(v);
@@ -247,7 +262,7 @@ guard_set_value(GuardObject *self, PyObject *value, void *Py_UNUSED(closure))
         PyErr_SetString(PyExc_AttributeError, "the protected value cannot be deleted");
         return -1;
     }
-    if (self->state != STATE_HELD || self->thread != PyThread_get_thread_ident()) {
+    if (LOAD(self->state) != STATE_HELD || LOAD(self->thread) != PyThread_get_thread_ident()) {
         dead_guard(self);
         return -1;
     }
@@ -260,7 +275,7 @@ static PyObject *
 guard_repr(GuardObject *self)
 {
     static const char *states[] = {"new", "held", "dead"};
-    return PyUnicode_FromFormat("<%s %s at %p>", Py_TYPE(self)->tp_name, states[(int)self->state], self);
+    return PyUnicode_FromFormat("<%s %s at %p>", Py_TYPE(self)->tp_name, states[(int)LOAD(self->state)], self);
 }
 
 static PyObject *
@@ -379,20 +394,20 @@ mutex_try_lock(MutexObject *self, PyObject *Py_UNUSED(ignored))
 static PyObject *
 mutex_is_poisoned(MutexObject *self, PyObject *Py_UNUSED(ignored))
 {
-    return PyBool_FromLong(self->poisoned);
+    return PyBool_FromLong(LOAD(self->poisoned));
 }
 
 static PyObject *
 mutex_clear_poison(MutexObject *self, PyObject *Py_UNUSED(ignored))
 {
-    self->poisoned = 0;
+    STORE(self->poisoned, 0);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 mutex_repr(MutexObject *self)
 {
-    const char *state = self->poisoned ? "poisoned" : self->held ? "locked" : "unlocked";
+    const char *state = LOAD(self->poisoned) ? "poisoned" : LOAD(self->held) ? "locked" : "unlocked";
     return PyUnicode_FromFormat("<Mutex %s at %p>", state, self);
 }
 
@@ -468,7 +483,7 @@ static PyMethodDef accel_functions[] = {
 static struct PyModuleDef accel_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "fearless._mutex_accel",
-    .m_doc = "The hot path of fearless.Mutex in C (builds with the GIL); see runtime/mutex.py.",
+    .m_doc = "The hot path of fearless.Mutex in C; see runtime/mutex.py.",
     .m_size = -1,
     .m_methods = accel_functions,
 };
@@ -476,12 +491,6 @@ static struct PyModuleDef accel_module = {
 PyMODINIT_FUNC
 PyInit__mutex_accel(void)
 {
-#ifdef Py_GIL_DISABLED
-    /* Every field here relies on the GIL: on a free-threaded build the
-       Python implementation runs instead (mutex.py catches this). */
-    PyErr_SetString(PyExc_ImportError, "fearless._mutex_accel needs the GIL");
-    return NULL;
-#else
     if (PyType_Ready(&MutexBaseType) < 0 || PyType_Ready(&GuardBaseType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&accel_module);
@@ -499,6 +508,8 @@ PyInit__mutex_accel(void)
         Py_DECREF(m);
         return NULL;
     }
-    return m;
+#ifdef Py_GIL_DISABLED
+    PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED);
 #endif
+    return m;
 }

@@ -422,12 +422,11 @@ class RwLockWriteGuard(_RwGuard[T]):
 # ``_mutex_accel`` (runtime/_mutex_accel.c, built when the package is
 # installed, optional) holds ``Mutex`` and ``MutexGuard``'s fields and methods
 # in C: a round trip ``with m.lock() as g: g.value += 1`` runs no Python frame.
-# Where it is there (a CPython build with the GIL and a C compiler at install
-# time) the two names are rebound to classes over its types, with the same
-# mixins, docs and behaviour as the Python classes above, which run everywhere
-# else (a free-threaded build, where the module refuses to load, PyPy, no
-# compiler) and with FEARLESS_PURE_PYTHON=1 set.  Type checkers read the
-# Python classes.
+# Where it is there (compiled for this interpreter, with or without the GIL)
+# the two names are rebound to classes over its types, with the same mixins,
+# docs and behaviour as the Python classes above, which run everywhere else
+# (PyPy, no compiler at install) and with FEARLESS_PURE_PYTHON=1 set.  Type
+# checkers read the Python classes.
 
 if not TYPE_CHECKING:
     import os as _os
