@@ -166,6 +166,10 @@ guard_enter(GuardObject *self, PyObject *Py_UNUSED(ignored))
     MutexObject *m = self->mutex;
     if (m == NULL)
         return dead_guard(self);
+    if (m->acquire == NULL) { /* made with __new__ and never initialised */
+        PyErr_SetString(PyExc_TypeError, "the Mutex was not initialised: make it with Mutex(value)");
+        return NULL;
+    }
     unsigned long me = PyThread_get_thread_ident();
     PyObject *got = PyObject_CallOneArg(m->acquire, Py_False);
     if (got == NULL)

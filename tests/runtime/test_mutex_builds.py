@@ -53,3 +53,10 @@ def test_the_python_classes_pass_the_same_tests() -> None:
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout
+
+
+def test_a_mutex_never_initialised_raises_instead_of_crashing() -> None:
+    m = fearless.Mutex.__new__(fearless.Mutex)
+    with pytest.raises((TypeError, AttributeError)):  # C: TypeError; Python: no _lock yet
+        with m.lock():
+            pass
