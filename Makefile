@@ -83,9 +83,9 @@ wheel: $(COMPILED_STAMP)
 	MYPY_OWNERSHIP_COMPILE=1 $(COMPILED_PY) -m pip wheel --quiet --no-build-isolation --no-deps -w dist .
 
 # The behaviour cases, cold and warm and through the daemon, against the
-# compiled plugin.  Run from
-# outside the tree, so that the sources there do not shadow the install;
-# the first line fails unless the plugin imported is the compiled one.
+# compiled plugin.  Run from outside the tree, so that the sources there do
+# not shadow the install; the first line fails unless the plugin imported is
+# the compiled one.
 # MYPY_OWNERSHIP_DEBUG: a hook that raises fails its case (the class hook's
 # too, which otherwise drops its facts quietly).
 test-compiled: $(COMPILED_STAMP)

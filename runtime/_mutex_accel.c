@@ -495,20 +495,11 @@ static struct PyModuleDef accel_module = {
 PyMODINIT_FUNC
 PyInit__mutex_accel(void)
 {
-    if (PyType_Ready(&MutexBaseType) < 0 || PyType_Ready(&GuardBaseType) < 0)
-        return NULL;
     PyObject *m = PyModule_Create(&accel_module);
     if (m == NULL)
         return NULL;
-    Py_INCREF(&MutexBaseType);
-    if (PyModule_AddObject(m, "MutexBase", (PyObject *)&MutexBaseType) < 0) {
-        Py_DECREF(&MutexBaseType);
-        Py_DECREF(m);
-        return NULL;
-    }
-    Py_INCREF(&GuardBaseType);
-    if (PyModule_AddObject(m, "MutexGuardBase", (PyObject *)&GuardBaseType) < 0) {
-        Py_DECREF(&GuardBaseType);
+    /* PyModule_AddType readies each type and adds it by its short name. */
+    if (PyModule_AddType(m, &MutexBaseType) < 0 || PyModule_AddType(m, &GuardBaseType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -86,7 +86,6 @@ from mypy.types import CallableType, UninhabitedType, get_proper_type
 
 # Expressions without sub-expressions: most nodes of any tree, so answered
 # first (mypy's node classes are final: an exact type check is enough).
-# the expressions with no sub-expression, by exact type
 EXPRESSION_LEAVES = frozenset({NameExpr, IntExpr, StrExpr, BytesExpr, FloatExpr, ComplexExpr, EllipsisExpr})
 
 
