@@ -50,6 +50,7 @@ from mypy_ownership.analysis.class_memo import BodyExpressions
 from mypy_ownership.model.class_facts import ClassFactsRecorder
 from mypy_ownership.model.mutation import MutationOracle
 from mypy_ownership.model.runtime import ARC_VALUE, GUARD_METHODS
+from mypy_ownership.model.queue_items import QueueItemsRecorder
 from mypy_ownership.model.reach import ReachRecorder
 from mypy_ownership.model.thread_code import RaceFactsRecorder
 from mypy_ownership.model.thread_safety import ThreadSafety
@@ -80,6 +81,7 @@ class OwnershipPlugin(Plugin):
         self._class_facts = ClassFactsRecorder(overlays.send_if_keywords())
         self._race_facts = RaceFactsRecorder()
         self._reach = ReachRecorder()
+        self._queue_items = QueueItemsRecorder()
         self._safety = safety = ThreadSafety(overlays, report_any=settings.report_any)
         self._oracle = oracle = MutationOracle(overlays.mutates, overlays.function)
         self._borrows = BorrowChecker(oracle)
@@ -141,6 +143,11 @@ class OwnershipPlugin(Plugin):
                 raise
         try:
             self._reach.record(ctx, expressions)
+        except Exception:
+            if debugging():
+                raise
+        try:
+            self._queue_items.record(ctx, expressions)
         except Exception:
             if debugging():
                 raise

@@ -880,6 +880,33 @@ def test_thread_facts_are_overridden_with_the_class(tmp_path: Path) -> None:
     assert (conn.thread_bound, conn.unsafe_sync, conn.reason) == (False, True, "mine, serialised")
 
 
+def test_a_method_declared_callable_from_any_thread(tmp_path: Path) -> None:
+    o = _load_one(
+        tmp_path,
+        "from fearless import NotSend, unsafe_sync\n"
+        "class F(NotSend):\n"
+        '    """r"""\n'
+        "    @unsafe_sync\n"
+        "    def done(self) -> bool: ...\n"
+        "    def result(self) -> object: ...\n"
+        "    finished = done\n",
+    )
+    said = {name: o.function(f"mod.F.{name}") for name in ("done", "result", "finished")}
+    assert {name: f is not None and f.any_thread for name, f in said.items()} == {
+        "done": True, "result": False, "finished": True
+    }
+    cls = o.class_of("mod.F")
+    assert cls is not None and cls.thread_bound and not cls.unsafe_sync  # the class stays thread-bound
+
+
+def test_the_bundled_future_declares_its_flag_reads(tmp_path: Path) -> None:
+    o = load_overlays([bundled_overlay_dir()])
+    flags = {m: o.function(f"_asyncio.Future.{m}") for m in ("cancelled", "done", "result", "set_result")}
+    assert {m: f is not None and f.any_thread for m, f in flags.items()} == {
+        "cancelled": True, "done": True, "result": False, "set_result": False
+    }
+
+
 def test_module_names_follow_the_path(tmp_path: Path) -> None:
     _write(tmp_path, "builtins.pyi", "def a(x: Owned[int]): ...\n")
     _write(tmp_path, "collections/__init__.pyi", "def b(x: Owned[int]): ...\n")
@@ -911,6 +938,9 @@ BAD = [
     ("class C:\n    def m() -> None: ...\n", 2, "needs a first parameter"),
     # thread-safety declarations
     ('@unsafe_sync\n@fearless.unsafe_sync\nclass C:\n    "r"\n', 2, "@unsafe_sync is given twice"),
+    ("@unsafe_sync\ndef f() -> None: ...\n", 1, "@unsafe_sync on a function"),
+    ("class C:\n    @unsafe_sync\n    @unsafe_sync\n    def m(self) -> None: ...\n", 3, "@unsafe_sync is given twice"),
+    ("class C:\n    @unsafe_send\n    def m(self) -> None: ...\n", 2, "unknown decorator @unsafe_send"),
     ('class C(NotSend, fearless.NotSend):\n    "r"\n', 1, "NotSend is listed twice"),
     ('\n@unsafe_send\nclass C(NotSend):\n    "r"\n', 3, '"C": @unsafe_send contradicts its NotSend base'),
     ('@unsafe_sync\nclass C(NotSend):\n    "r"\n', 2, "@unsafe_sync contradicts its NotSend base (a NotSend class is bound"),

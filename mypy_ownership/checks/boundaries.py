@@ -10,13 +10,17 @@ declare) passes when the local holding it is only ever assigned such calls.
 At a boundary an overlay declares (hazard detection), the object whose code
 runs on the thread (a bound method's receiver, a started ``Thread``
 subclass, a captured ``self``) must be ``Send`` in what that code reaches
-(``reach``) only; ownership discipline asks it of the whole object.
+(``reach``) only; ownership discipline asks it of the whole object.  There
+too, an item put on a queue attribute of a class with source must be
+``Send`` in the parts that class's code touches when it takes the item
+(``queue_items``): a future it only asks ``cancelled()`` and hands back to
+its loop stays the loop's.
 """
 
 from __future__ import annotations
 
 from mypy.messages import format_type_bare
-from mypy.nodes import Context, MemberExpr
+from mypy.nodes import CallExpr, Context, MemberExpr
 from mypy.options import Options
 from mypy.types import Instance, Type, UnionType, get_proper_type
 
@@ -24,6 +28,8 @@ from mypy_ownership import diagnostics
 from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import NOT_SEND, NOT_SYNC
 from mypy_ownership.model.call import Call
+from mypy_ownership.model.class_facts import is_source_class
+from mypy_ownership.model.queue_items import ItemUses, item_uses
 from mypy_ownership.model.reach import closure_reach, reached_attributes
 from mypy_ownership.model.crossings import LOOP_BOUND_MODULES, TO_LOOP_THREAD, Crossing
 from mypy_ownership.model.thread_safety import Problem, Root, ThreadSafety, Trait
@@ -46,7 +52,11 @@ class BoundaryChecker:
 
     def _problem(self, call: Call, crossing: Crossing) -> Problem | None:
         if crossing.needs_send:
-            problem = self._safety.problem_within(crossing.typ, Trait.SEND, _reached(call, crossing))
+            taker = _taker(call, crossing)
+            if taker is not None:
+                problem = self._safety.problem_of_items(crossing.typ, taker, Trait.SEND)
+            else:
+                problem = self._safety.problem_within(crossing.typ, Trait.SEND, _reached(call, crossing))
             if problem is not None and not call.released(self._safety, crossing):
                 return problem
         if crossing.needs_sync:
@@ -69,6 +79,22 @@ def _reached(call: Call, crossing: Crossing) -> frozenset[str] | None:
     if crossing.how == "captured-self" and crossing.var is not None:
         return closure_reach(crossing.carrier, crossing.var.name, receiver.type)
     return None
+
+
+def _taker(call: Call, crossing: Crossing) -> ItemUses | None:
+    """``worker.queue.put(item)`` at a boundary an overlay declares: what
+    the code of ``worker``'s class does with the items it takes from its
+    ``queue`` (``model.queue_items``); None for any other crossing."""
+    callee = call.context.callee if isinstance(call.context, CallExpr) else None
+    if call.callee.overlay is None or crossing.how != "argument" or not isinstance(callee, MemberExpr):
+        return None
+    queue = callee.expr
+    if not isinstance(queue, MemberExpr):
+        return None
+    owner = get_proper_type(call.api.lookup_type_or_none(queue.expr))
+    if not isinstance(owner, Instance) or not is_source_class(owner.type):
+        return None
+    return item_uses(owner.type, queue.name)
 
 
 def _bound_to_loop(problem: Problem) -> bool:

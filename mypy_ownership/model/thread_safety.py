@@ -54,6 +54,7 @@ from mypy_ownership.analysis.made_with import is_not_constant
 from mypy_ownership.markers import Marker
 from mypy_ownership.model import runtime
 from mypy_ownership.model.class_facts import class_traits, is_source_class
+from mypy_ownership.model.queue_items import ItemUses, item_uses
 from mypy_ownership.model.guarded import (
     CONDITIONS,
     LATER,
@@ -197,6 +198,14 @@ class ThreadSafety:
         if only is None or not isinstance(t, Instance) or not is_source_class(t.type) or is_copy(t):
             return self.problem(typ, trait)
         return self._derive(t, trait, frozenset({str(t)}), only)
+
+    def problem_of_items(self, typ: Type | None, uses: ItemUses, trait: Trait) -> Problem | None:
+        """Why ``typ``, an item put on a queue whose taker does ``uses``
+        with its items (``model.queue_items``), is not ``trait`` in the
+        parts the taker touches."""
+        if typ is None:
+            return None
+        return self._taken(typ, uses, trait, frozenset())
 
     def is_send(self, typ: Type | None) -> bool:
         return self.problem(typ, Trait.SEND) is None
@@ -397,6 +406,12 @@ class ThreadSafety:
                 part = expand_type_by_instance(node.type, as_base)
                 if trait is Trait.SEND and self.released(part, made_with.get(name)):
                     continue
+                uses = item_uses(t.type, name) if only is not None else None
+                if uses is not None and trait is Trait.SEND and self._is_hand_off(part):
+                    found = self._taken_from(part, uses, trait, seen)
+                    if found is not None:
+                        return _through(Step(t, name, part), found)
+                    continue
                 if trait is Trait.SYNC and not (frozen or node.is_final or node.is_property):
                     return _through(
                         Step(t, name, part), Problem(trait, (), t, Root.REASSIGNABLE, None, diagnostics.FROZEN_HELP)
@@ -406,6 +421,67 @@ class ThreadSafety:
                     return _through(Step(t, name, part), found)
         return None
 
+
+    # -- queue items the taker leaves alone (model.queue_items) --
+
+    def _is_hand_off(self, typ: Type) -> bool:
+        """A queue the overlays declare synchronised (``queue.Queue[T]``):
+        what goes through it is its taker's."""
+        t = get_proper_type(typ)
+        return isinstance(t, Instance) and len(t.args) == 1 and self._synchronises(t)
+
+    def _taken_from(self, queue: Type, uses: ItemUses, trait: Trait, seen: frozenset[str]) -> Problem | None:
+        t = get_proper_type(queue)
+        assert isinstance(t, Instance)
+        found = self._taken(t.args[0], uses, trait, seen)
+        return None if found is None else _through(Step(t, None, t.args[0]), found)
+
+    def _taken(self, item: Type, uses: ItemUses, trait: Trait, seen: frozenset[str]) -> Problem | None:
+        """``trait`` asked of the parts of ``item`` its taker touches: the
+        whole item, or each position of a tuple unpacked (a union, each
+        member)."""
+        t = get_proper_type(item)
+        if isinstance(t, UnionType):
+            for member in t.items:
+                found = self._taken(member, uses, trait, seen)
+                if found is not None:
+                    return _through(Step(t, None, member), found)
+            return None
+        if uses.whole:
+            return None if self._left_alone(t, uses.parts[0]) else self._check(t, trait, seen)
+        if not isinstance(t, TupleType) or len(t.items) != len(uses.parts):
+            return self._check(t, trait, seen)  # not the shape the taker unpacks
+        for part, methods in zip(t.items, uses.parts):
+            if self._left_alone(part, methods):
+                continue
+            found = self._check(part, trait, seen)
+            if found is not None:
+                return _through(Step(t, None, part), found)
+        return None
+
+    def _left_alone(self, typ: Type, methods: list[str] | None) -> bool:
+        """Does the taker only call, on a part of this type, methods the
+        overlays declare callable from any thread (besides handing it back
+        to its loop)?"""
+        if methods is None:
+            return False
+        if not methods:
+            return True
+        t = get_proper_type(typ)
+        members = [get_proper_type(m) for m in t.items] if isinstance(t, UnionType) else [t]
+        for member in members:
+            if isinstance(member, NoneType):
+                continue
+            if not isinstance(member, Instance):
+                return False
+            for method in methods:
+                if not any(self._any_thread(f"{base.fullname}.{method}") for base in member.type.mro):
+                    return False
+        return True
+
+    def _any_thread(self, fullname: str) -> bool:
+        entry = self._overlays.function(fullname)
+        return entry is not None and entry.any_thread
 
     def _self_locked(self, t: Instance, seen: frozenset[str]) -> tuple[bool, Problem | None]:
         """Does the class synchronise itself (RacerD's rule)?  Once built

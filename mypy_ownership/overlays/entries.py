@@ -59,7 +59,7 @@ class OverlayFunction:
     Plain classes with slots, here and below, not dataclasses: every mypy run
     imports this module, and building a dataclass costs half a millisecond."""
 
-    __slots__ = ("fullname", "params", "kind", "line", "path", "shapes")
+    __slots__ = ("fullname", "params", "kind", "line", "path", "shapes", "any_thread")
 
     def __init__(
         self,
@@ -69,6 +69,7 @@ class OverlayFunction:
         line: int = 0,
         path: str = "",
         shapes: Mapping[str, str] | None = None,
+        any_thread: bool = False,
     ) -> None:
         self.fullname = fullname  # "builtins.list.append", "_heapq.heappush"
         # Every parameter in order (self included), with its markers.
@@ -80,9 +81,15 @@ class OverlayFunction:
         # For each marked parameter, the head name of the type inside its
         # markers: ``fn: Owned[Send[Callable[..., object]]]`` -> "Callable".
         self.shapes: Mapping[str, str] = MappingProxyType(dict(shapes)) if shapes else _EMPTY  # type: ignore[assignment]
+        # ``@unsafe_sync`` on the method: callable from any thread although
+        # its class is not (``asyncio.Future.cancelled`` reads one flag).
+        self.any_thread = any_thread
 
     def __reduce__(self) -> tuple[object, ...]:  # pickled in snapshots; proxies do not pickle
-        return (OverlayFunction, (self.fullname, self.params, self.kind, self.line, self.path, dict(self.shapes)))
+        return (
+            OverlayFunction,
+            (self.fullname, self.params, self.kind, self.line, self.path, dict(self.shapes), self.any_thread),
+        )
 
     def __repr__(self) -> str:
         return f"OverlayFunction({self.fullname!r}, {self.params!r}, kind={self.kind!r})"

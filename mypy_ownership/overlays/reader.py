@@ -151,6 +151,7 @@ class _Reader:
                         line=stmt.lineno,
                         path=self.path,
                         shapes=original.shapes,
+                        any_thread=original.any_thread,
                     )
                 )
             else:
@@ -324,8 +325,10 @@ class _Reader:
         overloads = 0
         params: dict[str, set[Marker]] = {}
         shapes: dict[str, str | None] = {}  # marked parameters only
+        any_thread = False
         for node in nodes:
             kind, is_overload = self._decorations(node, in_class)
+            any_thread = any_thread or self._declared_any_thread(node, in_class)
             kinds.add(kind)
             overloads += is_overload
             for name, markers, shape in self._params(node):
@@ -363,6 +366,7 @@ class _Reader:
             line=first.lineno,
             path=self.path,
             shapes={n: shape for n, shape in shapes.items() if shape is not None},
+            any_thread=any_thread,
         )
 
     def _decorations(self, node: ast.FunctionDef | ast.AsyncFunctionDef, in_class: bool) -> tuple[str, bool]:
@@ -371,13 +375,16 @@ class _Reader:
             kind = STATICMETHOD if node.name == "__new__" else CLASSMETHOD
         is_overload = False
         for decorator in node.decorator_list:
+            if self._thread_name(decorator) == _UNSAFE_SYNC:
+                continue  # ``_declared_any_thread``
             name = self._decorator_name(decorator)
             what = _DECORATORS.get(name) if name is not None else None
             if what is None:
                 raise self.error(
                     decorator,
                     f"unknown decorator @{ast.unparse(decorator)} (an overlay allows"
-                    " @overload, @staticmethod, @classmethod, @property, @abstractmethod)",
+                    " @overload, @staticmethod, @classmethod, @property, @abstractmethod,"
+                    " and @unsafe_sync on a method)",
                 )
             if what == "overload":
                 is_overload = True
@@ -388,6 +395,19 @@ class _Reader:
             else:
                 kind = what
         return kind, is_overload
+
+    def _declared_any_thread(self, node: ast.FunctionDef | ast.AsyncFunctionDef, in_class: bool) -> bool:
+        """``@unsafe_sync`` on a method: callable from any thread, on an
+        object that is otherwise not (a thread-bound class's method that
+        reads one flag).  Not on a function, and given once."""
+        said = [d for d in node.decorator_list if self._thread_name(d) == _UNSAFE_SYNC]
+        if not said:
+            return False
+        if not in_class:
+            raise self.error(said[0], "@unsafe_sync on a function (it is said of a class, or of a method)")
+        if len(said) > 1:
+            raise self.error(said[1], "@unsafe_sync is given twice")
+        return True
 
     def _decorator_name(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Name):

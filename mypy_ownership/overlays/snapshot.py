@@ -33,7 +33,7 @@ from mypy_ownership.overlays.entries import OverlayClass, OverlayError, OverlayF
 __all__ = ["read_directory", "unpack_class", "unpack_function"]
 
 # Bump when the snapshot's layout changes.
-_FORMAT = 2
+_FORMAT = 3
 _SNAPSHOT_NAME = "mypy_ownership-overlays.snapshot"
 _CACHE_SUBDIR = "mypy_ownership-overlays"
 _OVERLAYS_DIR = Path(__file__).resolve().parent
@@ -199,7 +199,7 @@ def _packed(parsed: ParsedFile) -> tuple[Any, ...]:
             f.fullname,
             marshal.dumps((
                 tuple((name, tuple(sorted(m.value for m in markers))) for name, markers in f.params),
-                f.kind, f.line, f.path, dict(f.shapes),
+                f.kind, f.line, f.path, dict(f.shapes), f.any_thread,
             )),
         )
         for f in parsed.functions
@@ -228,8 +228,8 @@ def _markers(values: tuple[str, ...]) -> frozenset[Marker]:
 
 
 def unpack_function(fullname: str, data: bytes) -> OverlayFunction:
-    params, kind, line, path, shapes = marshal.loads(data)
-    return OverlayFunction(fullname, tuple((p, _markers(m)) for p, m in params), kind, line, path, shapes)
+    params, kind, line, path, shapes, any_thread = marshal.loads(data)
+    return OverlayFunction(fullname, tuple((p, _markers(m)) for p, m in params), kind, line, path, shapes, any_thread)
 
 
 def unpack_class(fullname: str, data: bytes) -> OverlayClass:
