@@ -519,6 +519,30 @@ def race_help(what: str, mine: str, other: str, locks: list[str]) -> str:
     return f"help: hold {lock} at both"
 
 
+def unguarded_update(what: str, mine: str, lock: str, other: str, line: int) -> str:
+    """An in-place update without the lock that guards another write of the
+    same attribute (``checks.unguarded``)."""
+    there = {"rmw": "its update", "irmw": "the update of its items", "s": "the store of its items"}.get(other, "its assignment")
+    return (
+        f'Data race: "{what}" {_RACE_HERE.get(mine, "is updated here")} without "self.{lock}",'
+        f" which guards {there} at line {line}: {_RACE_OUTCOME.get(mine, '')}"
+    )
+
+
+def guarded_there(what: str, kind: str, lock: str, module: str | None) -> str:
+    verb = {"rmw": "updated", "irmw": "updated item by item", "s": "given an item", "w": "assigned"}.get(kind, "written")
+    place = f' in module "{module}"' if module is not None else " here"
+    return f'"{what}" is {verb}{place} under "self.{lock}"'
+
+
+def locks_itself(cls: str, lock: str) -> str:
+    return f'"{cls}" takes a lock of its own ("self.{lock}"), so its methods may run on several threads at once'
+
+
+def unguarded_help(lock: str) -> str:
+    return f'help: hold "self.{lock}" here too'
+
+
 def root_any(typ: str | None) -> str:
     subject = "which" if typ is None else "the value"
     return f"{subject} has type \"Any\", so its thread safety is unknown"

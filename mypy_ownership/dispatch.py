@@ -37,6 +37,7 @@ from mypy_ownership.checks.borrows import BorrowChecker
 from mypy_ownership.checks.boundaries import BoundaryChecker
 from mypy_ownership.checks.conflicts import ConflictChecker
 from mypy_ownership.checks.data_race import DataRaceChecker
+from mypy_ownership.checks.unguarded import ENTER_HOOKS, UnguardedChecker
 from mypy_ownership.checks.guards import GuardChecker
 from mypy_ownership.checks.iteration import IterationChecker, watched_iterable
 from mypy_ownership.checks.moves import MoveChecker
@@ -87,6 +88,7 @@ class OwnershipPlugin(Plugin):
         self._borrows = BorrowChecker(oracle)
         self._guards = GuardChecker(oracle)
         self._iteration = IterationChecker()
+        self._unguarded = UnguardedChecker()
         # The flow analysis of each function, for the checks of moves and
         # of conflicts alike.
         graphs = UseGraphs()
@@ -174,6 +176,8 @@ class OwnershipPlugin(Plugin):
         if fullname in GUARD_METHODS:
             return guarded_call_hook(partial(self._on_lock, fullname=fullname))
         callee = self._callee(fullname)
+        if fullname in ENTER_HOOKS:
+            return guarded_call_hook(partial(self._on_lock_entered, callee=callee))
         if fullname.endswith(".__iter__") and self._iterates_collection(fullname):
             return guarded_call_hook(partial(self._on_iter, callee=callee))
         return None if callee is None else guarded_call_hook(partial(self._on_call, callee=callee))
@@ -275,6 +279,14 @@ class OwnershipPlugin(Plugin):
 
     def _on_lock(self, ctx: MethodContext, fullname: str) -> Type:
         self._reporter.report(ctx.api, self._guards.check_lock_call(ctx, fullname))
+        return ctx.default_return_type
+
+    def _on_lock_entered(self, ctx: MethodContext, callee: CalleeFacts | None) -> Type:
+        """A threading lock's ``__enter__``: mypy is checking a ``with`` on
+        it, in a method of the class the check reads."""
+        self._reporter.report(ctx.api, self._unguarded.check_lock_entered(ctx))
+        if callee is not None:
+            self._on_call(ctx, callee)
         return ctx.default_return_type
 
     def _on_checkpoint(self, ctx: FunctionContext) -> Type:

@@ -29,7 +29,7 @@ from mypy_ownership.diagnostics import Diagnostic
 from mypy_ownership.errorcodes import NOT_SEND, NOT_SYNC
 from mypy_ownership.model.call import Call
 from mypy_ownership.model.class_facts import is_source_class
-from mypy_ownership.model.queue_items import ItemUses, item_uses
+from mypy_ownership.model.queue_items import PUTS, ItemUses, item_uses
 from mypy_ownership.model.reach import closure_reach, reached_attributes
 from mypy_ownership.model.crossings import LOOP_BOUND_MODULES, TO_LOOP_THREAD, Crossing
 from mypy_ownership.model.thread_safety import Problem, Root, ThreadSafety, Trait
@@ -88,6 +88,8 @@ def _taker(call: Call, crossing: Crossing) -> ItemUses | None:
     callee = call.context.callee if isinstance(call.context, CallExpr) else None
     if call.callee.overlay is None or crossing.how != "argument" or not isinstance(callee, MemberExpr):
         return None
+    if callee.name not in PUTS:
+        return None  # not a put: ``self.executor.submit(fn, x)`` gives to what submit runs
     queue = callee.expr
     if not isinstance(queue, MemberExpr):
         return None

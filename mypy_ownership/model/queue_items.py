@@ -59,6 +59,7 @@ from mypy_ownership.model.crossings import calls_into_loop
 
 METADATA_KEY = "mypy_ownership_items"
 TAKES = frozenset({"get", "get_nowait"})
+PUTS = frozenset({"put", "put_nowait"})
 
 
 class ItemUses:

@@ -169,6 +169,18 @@ def reached_attributes(info: TypeInfo, roots: Iterable[str]) -> frozenset[str] |
     return frozenset(names)
 
 
+def names_used_on_self(info: TypeInfo) -> set[str]:
+    """The names the methods of ``info``'s classes with source use on
+    ``self`` (called, read, handed out), all together."""
+    names: set[str] = set()
+    for base in info.mro:
+        data: Any = base.metadata.get(METADATA_KEY)
+        if isinstance(data, dict):
+            for uses in data.get("m", {}).values():
+                names.update(uses or ())
+    return names
+
+
 def _uses_of(info: TypeInfo, name: str) -> list[str] | None:
     """The names method ``name`` uses on ``self`` (none for an attribute),
     None when unknown."""

@@ -245,6 +245,19 @@ class ClassCode:
     def defines(self, name: str) -> bool:
         return self._methods.get(name) is not None
 
+    def methods(self) -> list[str]:
+        """The methods with facts."""
+        return [name for name, found in self._methods.items() if found is not None]
+
+    def callees(self, name: str) -> set[str]:
+        """The methods ``name`` calls on ``self``."""
+        return {callee for callee, _ in self._calls(name)}
+
+    def shared(self, name: str) -> bool:
+        """Can the method run once the object is shared (not ``__init__``
+        and its kin, nor a test's set-up)?"""
+        return name not in _NOT_SHARED
+
 
 def closure_accesses(
     body: Block, self_name: str, module: str, owner: str, where: str
