@@ -601,6 +601,7 @@ error:
 
 static PyMethodDef sender_methods[] = {
     {"send", (PyCFunction)sender_send, METH_O,
+     "send($self, value, /)\n--\n\n"
      "Send ``value`` to the receiver, moving it out of the caller (see Sender.send)."},
     {NULL}
 };
@@ -740,6 +741,7 @@ error:
 
 static PyMethodDef receiver_methods[] = {
     {"recv", (PyCFunction)(void (*)(void))receiver_recv, METH_FASTCALL | METH_KEYWORDS,
+     "recv($self, /, timeout=None)\n--\n\n"
      "Take the next value, blocking until one arrives (see Receiver.recv)."},
     {NULL}
 };

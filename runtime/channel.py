@@ -58,6 +58,12 @@ keep that from deadlocking or losing a wake-up:
 
 Values leaving the channel (a closed receiver's buffer) are dropped *outside*
 the lock, so their own finalizers never run while we hold it.
+
+Where ``_channel_accel`` is built, ``send`` and ``recv`` run the steps above
+that do not block in C (the end of this module): the same queue calls, the
+same lock, the same state; whatever they cannot finish they hand to the
+Python methods here (``_send_locked``, ``_recv_locked``, ``_wait``,
+``_woken``).
 """
 
 from __future__ import annotations
