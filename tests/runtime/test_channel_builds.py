@@ -145,3 +145,49 @@ def test_the_counters_are_the_channels_state() -> None:
         rx.recv()
     rx.close()
     assert chan.receiver_alive is False
+
+
+@pytest.mark.parametrize("bound", [None, 3, 0])
+def test_no_reference_is_leaked_on_any_path(bound: int | None) -> None:
+    # sys.getrefcount of the handles, their state and a value sent many
+    # times stays the same across the fast paths, the paths handed to
+    # Python (empty, timeout, closed) and the errors.
+    tx, rx = channel[Any]() if bound is None else sync_channel[Any](bound)
+    chan = rx._chan
+    value = object()
+
+    def round_trips() -> None:
+        for _ in range(200):
+            if bound != 0:
+                tx.send(value)
+                assert rx.recv() is value
+                tx.send(value)
+                assert rx.recv(timeout=1.0) is value
+            with pytest.raises(RecvTimeout):
+                rx.recv(timeout=0)
+
+    round_trips()  # warm up: caches, interned names
+    before = [sys.getrefcount(x) for x in (tx, rx, chan, value)]
+    round_trips()
+    assert [sys.getrefcount(x) for x in (tx, rx, chan, value)] == before
+    other = tx.clone()
+    other.close()
+    for _ in range(100):
+        with pytest.raises(fearless.ClosedError):
+            other.send(value)
+    del other
+    assert [sys.getrefcount(x) for x in (tx, rx, chan, value)] == before
+    tx.close()
+    for _ in range(100):
+        with pytest.raises(RecvError):
+            rx.recv()
+    assert [sys.getrefcount(x) for x in (tx, rx, chan, value)] == before
+    rx.close()
+    sender = channel[Any]()[0] if bound is None else sync_channel[Any](bound)[0]
+    gc.collect()  # the receiver of that pair is gone: sends fail
+    before = sys.getrefcount(value)
+    for _ in range(100):
+        with pytest.raises(fearless.SendError) as info:
+            sender.send(value)
+        del info
+    assert sys.getrefcount(value) == before
