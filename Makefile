@@ -16,7 +16,7 @@ $(SOURCE_LIST): FORCE
 	@mkdir -p $(VENV)
 	@echo '$(SOURCES)' | cmp -s - $@ || echo '$(SOURCES)' > $@
 
-$(STAMP): pyproject.toml setup.py runtime/_mutex_accel.c $(SOURCE_LIST)
+$(STAMP): pyproject.toml setup.py $(wildcard runtime/*.c) $(SOURCE_LIST)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]' --config-settings editable_mode=strict
@@ -50,7 +50,7 @@ MYPY_OLDEST := 2.0.0
 OLDEST := .venv-mypy-oldest
 OLDEST_STAMP := $(OLDEST)/.installed-stamp
 
-$(OLDEST_STAMP): pyproject.toml setup.py runtime/_mutex_accel.c $(SOURCE_LIST)
+$(OLDEST_STAMP): pyproject.toml setup.py $(wildcard runtime/*.c) $(SOURCE_LIST)
 	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
 	$(OLDEST)/bin/python -m pip install --quiet -e '.[test]' 'mypy==$(MYPY_OLDEST)' --config-settings editable_mode=strict
@@ -107,7 +107,7 @@ FT_STRESS_ROUNDS ?= 10
 test-ft:
 	@mkdir -p $(FT_PATH) && ln -sfn ../../runtime $(FT_PATH)/fearless
 	py=$$(tools/free_threaded_python.sh) && \
-	  tools/build_mutex_accel.sh $$py && \
+	  tools/build_accel.sh $$py && \
 	  PYTHONPATH=$(FT_PATH) PYTHON_GIL=0 $$py -X gil=0 -c 'import sys; assert not sys._is_gil_enabled(), "the GIL is on"' && \
 	  PYTHONPATH=$(FT_PATH) PYTHON_GIL=0 $$py -X gil=0 -c 'import fearless, sys; assert not sys._is_gil_enabled(), "importing fearless turned the GIL on"' && \
 	  PYTHONPATH=$(FT_PATH) PYTHON_GIL=0 FEARLESS_STRESS_ROUNDS=$(FT_STRESS_ROUNDS) \

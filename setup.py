@@ -1,5 +1,5 @@
-"""The build's C parts: the runtime's ``Mutex`` accelerator (always tried,
-optional), and with ``MYPY_OWNERSHIP_COMPILE=1`` the plugin compiled with
+"""The build's C parts: the runtime's ``Mutex`` and channel accelerators
+(always tried, optional), and with ``MYPY_OWNERSHIP_COMPILE=1`` the plugin compiled with
 mypyc, as mypy itself is compiled (``MYPY_USE_MYPYC``); without it the plugin
 installs as plain Python.  Everything else is in ``pyproject.toml``.
 
@@ -35,14 +35,18 @@ def compiled_modules() -> list[str]:
     )
 
 
-#: The runtime's ``Mutex`` hot path in C, always tried, never required: a
-#: machine without a C compiler, a free-threaded build or PyPy runs the
-#: Python classes of ``runtime/mutex.py`` instead (docs/runtime.md).
-MUTEX_ACCEL = Extension("fearless._mutex_accel", ["runtime/_mutex_accel.c"], optional=True)
+#: The runtime's hot paths in C (``Mutex``, the channels), always tried,
+#: never required: a machine without a C compiler or PyPy runs the Python
+#: classes of ``runtime/mutex.py`` and ``runtime/channel.py`` instead
+#: (docs/runtime.md).
+ACCEL = [
+    Extension("fearless._mutex_accel", ["runtime/_mutex_accel.c"], optional=True),
+    Extension("fearless._channel_accel", ["runtime/_channel_accel.c"], optional=True),
+]
 
 if os.environ.get("MYPY_OWNERSHIP_COMPILE") == "1":
     from mypyc.build import mypycify
 
-    setup(ext_modules=[MUTEX_ACCEL, *mypycify(compiled_modules(), opt_level="3")])
+    setup(ext_modules=[*ACCEL, *mypycify(compiled_modules(), opt_level="3")])
 else:
-    setup(ext_modules=[MUTEX_ACCEL])
+    setup(ext_modules=ACCEL)

@@ -236,8 +236,8 @@ def free_threaded(args: argparse.Namespace) -> dict[str, object] | str:
     found = subprocess.run([str(ROOT / "tools" / "free_threaded_python.sh")], capture_output=True, text=True, env=env)
     if found.returncode != 0:
         return "no free-threaded CPython found (make test-ft builds one)"
-    # Mutex's C hot path for that interpreter, beside the sources (as make test-ft does)
-    subprocess.run([str(ROOT / "tools" / "build_mutex_accel.sh"), found.stdout.strip()], check=True)
+    # The C hot paths for that interpreter, beside the sources (as make test-ft does)
+    subprocess.run([str(ROOT / "tools" / "build_accel.sh"), found.stdout.strip()], check=True)
     with tempfile.TemporaryDirectory() as path:
         os.symlink(ROOT / "runtime", Path(path) / "fearless")  # the runtime/ sources themselves
         run = subprocess.run(

@@ -58,6 +58,12 @@ keep that from deadlocking or losing a wake-up:
 
 Values leaving the channel (a closed receiver's buffer) are dropped *outside*
 the lock, so their own finalizers never run while we hold it.
+
+Where ``_channel_accel`` is built, ``send`` and ``recv`` run the steps above
+that do not block in C (the end of this module): the same queue calls, the
+same lock, the same state; whatever they cannot finish they hand to the
+Python methods here (``_send_locked``, ``_recv_locked``, ``_wait``,
+``_woken``).
 """
 
 from __future__ import annotations
@@ -69,7 +75,7 @@ from collections.abc import Callable, Iterator
 from queue import Empty as _QueueEmpty
 from queue import SimpleQueue
 from time import monotonic
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 from . import _waits
 from ._mixins import Closing, CopyIsClone, NoCopy
@@ -254,8 +260,13 @@ class Sender(CopyIsClone, Closing, Generic[T]):
             if not chan.receiver_alive:
                 _drop_late(chan)
             return
-        # A bounded channel, or a closed Sender or a receiver gone (any
-        # channel): everything under the lock.
+        self._send_locked(value)
+
+    def _send_locked(self, value: T) -> None:
+        """``send`` on a bounded channel, or on a closed Sender or with the
+        receiver gone (any channel): everything under the lock.  (The C hot
+        path calls it whenever it cannot finish a send without blocking.)"""
+        chan = self._chan
         with chan.lock:
             if self._closed:
                 raise ClosedError("send on a closed Sender")
@@ -408,7 +419,12 @@ class Receiver(NotSync, NoCopy, Closing, Generic[T]):
             if value is not _WAKE:
                 return value
             self._woken()
-        # A bounded channel, or a closed Receiver: everything under the lock.
+        return self._recv_locked(timeout)
+
+    def _recv_locked(self, timeout: float | None) -> T:
+        """``recv`` on a bounded channel, or on a closed Receiver: everything
+        under the lock.  (The C hot path calls it whenever it finds nothing
+        to take.)"""
         chan = self._chan
         deadline = None if timeout is None else monotonic() + timeout
         with chan.lock:
@@ -570,3 +586,56 @@ class sync_channel(tuple[Sender[T], Receiver[T]], Generic[T]):
             raise ValueError(f"bound must be >= 0, not {bound}")
         chan: _Chan[T] = _Chan(bound)
         return tuple.__new__(cls, (Sender(chan), Receiver(chan)))
+
+
+# -- the C hot path ---------------------------------------------------------------
+#
+# ``_channel_accel`` (runtime/_channel_accel.c, built when the package is
+# installed, optional) holds ``_Chan``'s fields and the paths of
+# ``Sender.send`` and ``Receiver.recv`` that do not block in C: an unbounded
+# channel's ``put``/``get_nowait``, a bounded channel's append or take under
+# its lock.  Where it is there (compiled for this interpreter, with or without
+# the GIL) the three names are rebound to classes over its types that take
+# every other method from the Python classes above, unchanged: ``_send_locked``,
+# ``_recv_locked``, ``_wait`` and ``_woken`` (blocking, closing,
+# disconnection), ``try_send``, ``try_recv``, ``clone``, ``close``, iteration.
+# The Python classes run everywhere else (PyPy, no compiler at install) and
+# with FEARLESS_PURE_PYTHON=1 set.  Type checkers read the Python classes.
+
+if not TYPE_CHECKING:
+    import os as _os
+
+    try:
+        from . import _channel_accel
+    except ImportError:
+        _channel_accel = None
+    if _channel_accel is not None and not _os.environ.get("FEARLESS_PURE_PYTHON"):
+        _PyChan, _PySender, _PyReceiver = _Chan, Sender, Receiver
+
+        def _over(base: type, cls: type, c_methods: tuple[str, ...]) -> type:
+            """``cls`` again, on the C type ``base``: the same bases, methods,
+            properties and docs, less the slots (the C type holds the fields)
+            and the methods the C type defines."""
+            skip = {"__slots__", "__init__", "__dict__", "__weakref__", *cls.__slots__, *c_methods}
+            namespace = {k: v for k, v in vars(cls).items() if k not in skip}
+            namespace["__slots__"] = ("__weakref__",) if "__weakref__" in cls.__slots__ else ()
+            return type(cls.__name__, (base, *cls.__bases__), namespace)
+
+        class _Chan(_channel_accel.ChanBase, Generic[T]):
+            __slots__ = ()
+            __doc__ = _PyChan.__doc__
+
+            def __init__(self, bound: int | None) -> None:
+                super().__init__(
+                    threading.RLock(),
+                    SimpleQueue() if bound is None else None,
+                    deque(),
+                    bound,
+                    _WaitQueue(),
+                    _WaitQueue(),
+                    _WaitQueue(),
+                )
+
+        Sender = _over(_channel_accel.SenderBase, _PySender, ("send",))
+        Receiver = _over(_channel_accel.ReceiverBase, _PyReceiver, ("recv",))
+        _channel_accel.register(drop_late=_drop_late, wake=_WAKE, queue_empty=_QueueEmpty)

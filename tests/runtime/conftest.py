@@ -7,6 +7,8 @@ that would hang fails after DEADLINE seconds instead.
 from __future__ import annotations
 
 import faulthandler
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -16,6 +18,29 @@ from typing import Any
 import pytest
 
 DEADLINE = 10.0
+
+
+def _run_pure_python(tests: list[str], keyword: str) -> str:
+    """Run the test files ``tests`` (``-k keyword``) in a subprocess with
+    ``FEARLESS_PURE_PYTHON=1`` (the Python classes instead of the C hot
+    paths; checked first: no class of ``fearless`` has a C base then); fail
+    unless some ran and all passed.  Returns pytest's output."""
+    env = {**os.environ, "FEARLESS_PURE_PYTHON": "1"}
+    check = (
+        "import fearless, sys; sys.exit(any(c.__module__.endswith('_accel') "
+        "for name in fearless.__all__ for c in getattr(getattr(fearless, name), '__mro__', ())))"
+    )
+    assert subprocess.run([sys.executable, "-c", check], env=env).returncode == 0, "FEARLESS_PURE_PYTHON left C in"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *tests, "-k", keyword],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and " failed" not in proc.stdout
+    return proc.stdout
 
 
 def _wait_until(pred: Callable[[], bool], timeout: float = DEADLINE) -> None:
@@ -86,3 +111,10 @@ def threads() -> Iterator[Threads]:
     # stuck one cannot hang the interpreter either).
     for t in ts._threads:
         t.join(DEADLINE)
+
+
+@pytest.fixture
+def run_pure_python() -> Callable[[list[str], str], str]:
+    """``run_pure_python(test_files, keyword)``: those tests again, in a
+    subprocess, with FEARLESS_PURE_PYTHON=1 (see ``_run_pure_python``)."""
+    return _run_pure_python

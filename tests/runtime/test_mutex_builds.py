@@ -6,8 +6,7 @@ again, in a subprocess, with ``FEARLESS_PURE_PYTHON=1``."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,22 +36,11 @@ def test_the_c_hot_path_is_used_where_it_is_built() -> None:
     assert issubclass(fearless.MutexGuard, fearless.NotSend)
 
 
-def test_the_python_classes_pass_the_same_tests() -> None:
+def test_the_python_classes_pass_the_same_tests(run_pure_python: Callable[[list[str], str], str]) -> None:
     if _accel() is None or os.environ.get("FEARLESS_PURE_PYTHON"):
         pytest.skip("only the Python classes run here: the other tests are theirs")
-    env = {**os.environ, "FEARLESS_PURE_PYTHON": "1"}
-    check = "import fearless, sys; sys.exit(any(c.__module__ == 'fearless._mutex_accel' for c in fearless.Mutex.__mro__))"
-    assert subprocess.run([sys.executable, "-c", check], env=env).returncode == 0, "FEARLESS_PURE_PYTHON left C in"
     tests = [str(HERE / "test_mutex.py"), str(HERE / "test_mixins.py"), str(HERE / "test_stress.py")]
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *tests, "-k", "mutex or Mutex or copy"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert " passed" in proc.stdout
+    run_pure_python(tests, "mutex or Mutex or copy")
 
 
 def test_a_mutex_never_initialised_raises_instead_of_crashing() -> None:

@@ -170,6 +170,49 @@ def test_stress_many_channels_many_consumers(threads: Any) -> None:
         _fresh(threads)
 
 
+def test_stress_several_threads_receive_from_one_receiver(threads: Any) -> None:
+    # A Receiver should be used by one thread, but its methods are
+    # thread-safe: consumers sharing it, and producers sending at full speed
+    # (the paths that need not block), still see every value exactly once.
+    for seed, rng in _rounds():
+        bound = rng.choice([None, 0, 1, 8, 64])
+        producers = rng.randint(1, 4)
+        consumers = rng.randint(2, 4)
+        per = rng.randint(200, 2000)
+        tx, rx = channel[int]() if bound is None else sync_channel[int](bound)
+
+        def produce(tx: Sender[int], pid: int) -> None:
+            with tx:
+                for i in range(per):
+                    tx.send(pid * per + i)
+
+        def consume() -> list[int]:
+            got = []
+            while True:
+                try:
+                    got.append(rx.recv(timeout=DEADLINE))
+                except RecvError:
+                    return got
+
+        for _ in range(consumers):
+            threads.start(consume)
+        for pid in range(producers):
+            threads.start(produce, tx.clone(), pid)
+        tx.close()
+
+        def check() -> None:
+            threads.join_all(DEADLINE)
+            got = [v for k in range(consumers) for v in threads.results[k]]
+            assert Counter(got) == Counter(range(producers * per))
+            for k in range(consumers):  # each consumer sees each producer's values in order
+                for pid in range(producers):
+                    mine = [v for v in threads.results[k] if v // per == pid]
+                    assert mine == sorted(mine)
+
+        _seeded(seed, check)
+        _fresh(threads)
+
+
 # -- locks ------------------------------------------------------------------------
 
 
