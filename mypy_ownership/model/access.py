@@ -16,7 +16,8 @@ can come between its steps and spoil it:
   method, a function whose body the analysis cannot see).
 
 A call into code with source (a method of the value, a function it is
-handed to) is what that code does to it.
+handed to; an overloaded one's implementation) is what that code does to
+it.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from mypy.types import AnyType, Instance, get_proper_type
 
 from mypy_ownership.analysis.copyable import is_copy
 from mypy_ownership.analysis.paths import ITEM, type_at
-from mypy_ownership.analysis.syntax import expression_children, function_of, statement_children
+from mypy_ownership.analysis.syntax import code_of, expression_children, statement_children
 from mypy_ownership.model.mutation import MutationOracle
 
 
@@ -214,7 +215,7 @@ class AccessReader:
                 continue
             if isinstance(sym.node, Var) and not sym.node.is_property:
                 return READ  # a callable stored in an attribute: it is not given the value
-            func = function_of(sym.node)
+            func = code_of(sym.node)
             if func is not None and func.body.body and not _placeholder(func) and func.arguments:
                 return self.in_function(func, func.arguments[0].variable, rebinding=False, depth=depth + 1)
             break
@@ -377,7 +378,7 @@ def _parameter(
     parameter ``arg`` becomes (positional or by keyword; none through
     ``*args``)."""
     callee = call.callee if callee is None else callee
-    func = function_of(callee.node) if isinstance(callee, RefExpr) else None
+    func = code_of(callee.node) if isinstance(callee, RefExpr) else None
     if func is None or not func.body.body:
         return None
     offset = 1 if isinstance(callee, MemberExpr) and func.info is not FUNC_NO_INFO and not func.is_static else 0
