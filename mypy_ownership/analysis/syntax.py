@@ -193,6 +193,39 @@ def function_of(node: Node | None) -> FuncItem | None:
     return None
 
 
+def code_of(node: Node | None) -> FuncItem | None:
+    """The function whose code a call of ``node`` runs: ``function_of``,
+    and for an overloaded function its implementation."""
+    if isinstance(node, OverloadedFuncDef):
+        return overload_implementation(node)
+    return function_of(node)
+
+
+def overload_implementation(node: OverloadedFuncDef) -> FuncItem | None:
+    """The implementation of an overloaded function (what its calls run),
+    None when it has none (a stub's, a protocol's) or ``node`` is a
+    property with a setter.  mypy's parser puts the implementation last
+    among the items, after variants that are all decorated ``@overload``;
+    semantic analysis moves it to ``impl`` (a class hook may see either)."""
+    if node.impl is not None:
+        return function_of(node.impl)
+    variants, last = node.items[:-1], node.items[-1] if node.items else None
+    if last is None or not variants or not all(_is_overload_variant(v) for v in variants):
+        return None
+    return None if _is_overload_variant(last) else function_of(last)
+
+
+def _is_overload_variant(item: Node | None) -> bool:
+    """``@overload def f(...)``: by mypy's flag once analysed, by the
+    decorator's name before (``overload``, ``typing.overload``)."""
+    func = function_of(item)
+    if func is not None and func.is_overload:
+        return True
+    return isinstance(item, Decorator) and any(
+        isinstance(d, (NameExpr, MemberExpr)) and d.name == "overload" for d in item.decorators
+    )
+
+
 def is_true_literal(e: Expression) -> bool:
     """``True`` or a non-zero int (``while 1:``)."""
     if isinstance(e, NameExpr) and e.fullname == "builtins.True":

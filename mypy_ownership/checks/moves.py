@@ -74,7 +74,7 @@ class MoveChecker:
         """The uses of a value handed over at an overlay's boundary that may
         race with the thread (analysis.handoff)."""
         assert isinstance(call.context, CallExpr)
-        reader = AccessReader(self._oracle, self._oracle.only_reads)
+        reader = AccessReader(self._oracle, self._oracle.only_reads, self._safety.is_sync)
         walker = HandoffWalker(
             module_level=isinstance(body, MypyFile),
             call=call.context,

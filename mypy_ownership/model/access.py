@@ -16,7 +16,12 @@ can come between its steps and spoil it:
   method, a function whose body the analysis cannot see).
 
 A call into code with source (a method of the value, a function it is
-handed to) is what that code does to it.
+handed to; an overloaded one's implementation) is what that code does to
+it.  A method called on a part that synchronises itself (``Sync``: a lock,
+an ``Event``, the event loop, a class that locks itself) only reads the
+value: that part orders its own changes.  What is handed back to an event
+loop's thread (``loop.call_soon_threadsafe(cb, v)``) is not touched by the
+code that hands it.
 """
 
 from __future__ import annotations
@@ -55,7 +60,8 @@ from mypy.types import AnyType, Instance, get_proper_type
 
 from mypy_ownership.analysis.copyable import is_copy
 from mypy_ownership.analysis.paths import ITEM, type_at
-from mypy_ownership.analysis.syntax import expression_children, function_of, statement_children
+from mypy_ownership.analysis.syntax import code_of, expression_children, statement_children
+from mypy_ownership.model.crossings import calls_into_loop
 from mypy_ownership.model.mutation import MutationOracle
 
 
@@ -109,6 +115,8 @@ ITERATING = frozenset(
 )
 # Views an iteration goes through: ``for k, v in d.items()`` iterates ``d``.
 _VIEWS = frozenset({"items", "keys", "values", "__iter__"})
+# Where the classes live whose methods the tables above name.
+_NAMED_MODULES = frozenset({"builtins", "collections", "array", "queue"})
 # How deep calls into code with source are followed.
 _MAX_DEPTH = 4
 
@@ -147,9 +155,17 @@ class AccessReader:
     """Reads what code does to one value (``var``), following calls into
     code with source."""
 
-    def __init__(self, oracle: MutationOracle, only_reads: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        oracle: MutationOracle,
+        only_reads: Callable[[str], bool],
+        synchronised: Callable[[Instance], bool] = lambda typ: False,
+    ) -> None:
         self._oracle = oracle
         self._only_reads = only_reads
+        # is a value of this type made to be used by several threads at
+        # once (``Sync``: a lock, the event loop, a class that locks itself)?
+        self._synchronised = synchronised
         self._active: set[tuple[int, int]] = set()
 
     def in_function(self, func: FuncItem, var: Var, *, rebinding: bool, depth: int = 0) -> Access:
@@ -208,18 +224,23 @@ class AccessReader:
         if not isinstance(typ, Instance):
             # an unknown receiver: the builtin containers' names are taken at their word
             return WRITE if method in ATOMIC_WRITERS else READ if method in ATOMIC_READERS else UPDATE
+        if path and typ.type.module_name not in _NAMED_MODULES and self._synchronised(typ):
+            # a part made to be shared (a lock, an Event, the event loop, a
+            # class that locks itself) orders its own changes, and the
+            # value holding it still holds the same part
+            return READ
         for base in typ.type.mro:
             sym = base.names.get(method)
             if sym is None or sym.node is None:
                 continue
             if isinstance(sym.node, Var) and not sym.node.is_property:
                 return READ  # a callable stored in an attribute: it is not given the value
-            func = function_of(sym.node)
+            func = code_of(sym.node)
             if func is not None and func.body.body and not _placeholder(func) and func.arguments:
                 return self.in_function(func, func.arguments[0].variable, rebinding=False, depth=depth + 1)
             break
         mutates = self._oracle.may_mutate(typ, method)
-        if typ.type.module_name in ("builtins", "collections", "array", "queue"):
+        if typ.type.module_name in _NAMED_MODULES:
             atomic = method in (ATOMIC_WRITERS if mutates else ATOMIC_READERS)
             return Access(mutates, not atomic)
         return UPDATE if mutates else READ
@@ -233,6 +254,8 @@ class AccessReader:
             return SCAN
         if fullname.startswith("builtins."):
             return READ
+        if calls_into_loop(call):
+            return READ  # handed back to its event loop's thread: not touched by this one
         if path and not _part_may_be_mutated(name, path):
             return READ
         if fullname and self._only_reads(fullname):
@@ -377,7 +400,7 @@ def _parameter(
     parameter ``arg`` becomes (positional or by keyword; none through
     ``*args``)."""
     callee = call.callee if callee is None else callee
-    func = function_of(callee.node) if isinstance(callee, RefExpr) else None
+    func = code_of(callee.node) if isinstance(callee, RefExpr) else None
     if func is None or not func.body.body:
         return None
     offset = 1 if isinstance(callee, MemberExpr) and func.info is not FUNC_NO_INFO and not func.is_static else 0

@@ -30,7 +30,8 @@ and about the class itself, for the thread-safety derivation:
   on another attribute passes that one's too (``self.cur =
   self.conn.cursor()``).
 
-A class has these facts exactly when mypy analysed its source (not a stub).
+An overloaded method's facts are its implementation's.  A class has these
+facts exactly when mypy analysed its source (not a stub).
 Only what differs from the default is written (a method that neither writes
 nor calls on ``self`` has no entry; an empty ``made_with`` is left out).
 """
@@ -77,6 +78,7 @@ from mypy_ownership.model.guarded import ACCESSES, CONDITIONS, SYNCHRONISED, mad
 from mypy_ownership.model.runtime import OPT_IN_DECORATORS
 
 from mypy_ownership.analysis.paths import place_of
+from mypy_ownership.analysis.syntax import overload_implementation
 
 METADATA_KEY = "mypy_ownership"
 
@@ -250,8 +252,10 @@ def _method(stmt: Node) -> FuncDef | None:
     if isinstance(stmt, Decorator):
         return stmt.func
     if isinstance(stmt, OverloadedFuncDef):
-        impl = stmt.impl
-        return impl.func if isinstance(impl, Decorator) else impl
+        # the code its calls run (the class hook runs before semantic
+        # analysis has set ``impl`` apart from the ``@overload`` variants)
+        impl = overload_implementation(stmt)
+        return impl if isinstance(impl, FuncDef) else None
     return None
 
 
