@@ -15,8 +15,8 @@ flag and hands it home: it is not touched on the worker's thread, and the
 put that gave it (``worker.queue.put_nowait((..., future))``) and the
 thread that runs the worker need not make it ``Send``.
 
-Recorded by the class hook for every class with source, per queue
-attribute ``q`` that its methods take from (``x = self.q.get()`` /
+Recorded by the class hook for every class with source in a module that
+imports a threading module (as the race facts are), per queue attribute ``q`` that its methods take from (``x = self.q.get()`` /
 ``get_nowait()``, then ``a, b, c = x``, or unpacked at once): for each part
 of the item (each position of the unpacking, or the whole item), the
 methods called on it, where every other use of it is an argument of a call
@@ -56,6 +56,7 @@ from mypy_ownership.analysis.made_with import is_none_literal
 from mypy_ownership.analysis.syntax import inner_blocks
 from mypy_ownership.model.class_facts import is_source_class
 from mypy_ownership.model.crossings import calls_into_loop
+from mypy_ownership.model.thread_code import imports_threading
 
 METADATA_KEY = "mypy_ownership_items"
 TAKES = frozenset({"get", "get_nowait"})
@@ -78,18 +79,28 @@ class ItemUses:
 
 
 class QueueItemsRecorder:
-    """The class hook's part (walked once per module analysed: deferred
-    passes see the same bodies)."""
+    """The class hook's part, for the classes of a module that imports a
+    threading module (``thread_code.imports_threading``: a queue attribute
+    is a ``queue``'s, or another threading module's), walked once per
+    module analysed (deferred passes see the same bodies)."""
 
-    __slots__ = ("_kept",)
+    __slots__ = ("_kept", "_module", "_threaded")
 
     def __init__(self) -> None:
         self._kept = BodyMemo()
+        self._module: str | None = None
+        self._threaded = False
 
     def record(self, ctx: ClassDefContext, expressions: BodyExpressions) -> None:
+        module = getattr(ctx.api, "cur_mod_id", None)
+        if module != self._module:
+            self._module = module
+            self._threaded = imports_threading(getattr(ctx.api, "cur_mod_node", None))
+        if not self._threaded:
+            ctx.cls.info.metadata.pop(METADATA_KEY, None)
+            return
         funcs = [f for f in (_method(stmt) for stmt in ctx.cls.defs.body) if f is not None]
         bodies = [f.body for f in funcs]
-        module = getattr(ctx.api, "cur_mod_id", None)
         found = self._kept.get(module, ctx.cls, bodies)
         if found is None:
             found = {}

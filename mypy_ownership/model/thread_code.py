@@ -56,7 +56,7 @@ class RaceFactsRecorder:
         module = getattr(api, "cur_mod_id", None)
         if module != self._module:
             self._module = module
-            self._threaded = _imports_threading(getattr(api, "cur_mod_node", None))
+            self._threaded = imports_threading(getattr(api, "cur_mod_node", None))
         if not self._threaded or getattr(api, "is_stub_file", False):
             return
         funcs = [f for f in map(_method, ctx.cls.defs.body) if f is not None]
@@ -73,7 +73,9 @@ class RaceFactsRecorder:
         ctx.cls.info.metadata[METADATA_KEY] = {"m": methods}
 
 
-def _imports_threading(tree: Any) -> bool:
+def imports_threading(tree: Any) -> bool:
+    """Does the module import ``threading``, ``queue`` or another of
+    ``THREAD_MODULES``?"""
     for imp in getattr(tree, "imports", ()):
         if type(imp) is Import:
             names = [name for name, _ in imp.ids]
