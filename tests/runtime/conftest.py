@@ -31,13 +31,21 @@ def _run_pure_python(tests: list[str], keyword: str) -> str:
         "for name in fearless.__all__ for c in getattr(getattr(fearless, name), '__mro__', ())))"
     )
     assert subprocess.run([sys.executable, "-c", check], env=env).returncode == 0, "FEARLESS_PURE_PYTHON left C in"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *tests, "-k", keyword],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    # The run holds many tests, each under its own watchdog in the
+    # subprocess, and is bounded by ``timeout``: this test's own watchdog
+    # (one test's worth, WATCHDOG) would kill it on a loaded machine, and
+    # with it the whole pytest process, its report unwritten.
+    faulthandler.cancel_dump_traceback_later()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *tests, "-k", keyword],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        faulthandler.dump_traceback_later(WATCHDOG, exit=True, file=sys.__stderr__ or sys.stderr)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and " failed" not in proc.stdout
     return proc.stdout
