@@ -16,14 +16,19 @@ put that gave it (``worker.queue.put_nowait((..., future))``) and the
 thread that runs the worker need not make it ``Send``.
 
 Recorded by the class hook for every class with source in a module that
-imports a threading module (as the race facts are), per queue attribute ``q`` that its methods take from (``x = self.q.get()`` /
+imports a threading module (as the race facts are), per queue attribute
+``q`` that its methods take from (``x = self.q.get()`` /
 ``get_nowait()``, then ``a, b, c = x``, or unpacked at once): for each part
 of the item (each position of the unpacking, or the whole item), the
 methods called on it, where every other use of it is an argument of a call
 into the loop's thread (``loop.call_soon_threadsafe``, ...) or a ``del``;
 None for a part used any other way (stored, passed, captured, rebound).  A
-take that is not an assignment of that shape makes the whole attribute
-unknown.  Kept in ``TypeInfo.metadata`` (so in mypy's cache).
+take that is not an assignment of that shape, or ``self.q.get`` handed on
+uncalled (``iter(self.q.get, None)``), makes the whole attribute unknown.
+Only the class's own methods and its bases' with source are read: a
+subclass that overrides the taker counts where the put's receiver has the
+subclass's type, not the base's.  Kept in ``TypeInfo.metadata`` (so in
+mypy's cache).
 
 Read back with a type: a part is left alone on the thread when every
 method called on it is one the overlays declare callable from any thread
@@ -46,6 +51,7 @@ from mypy.nodes import (
     MemberExpr,
     NameExpr,
     Node,
+    OverloadedFuncDef,
     TupleExpr,
     TypeInfo,
 )
@@ -53,7 +59,7 @@ from mypy.plugin import ClassDefContext
 
 from mypy_ownership.analysis.class_memo import BodyExpressions, BodyMemo
 from mypy_ownership.analysis.made_with import is_none_literal
-from mypy_ownership.analysis.syntax import inner_blocks
+from mypy_ownership.analysis.syntax import code_of, inner_blocks
 from mypy_ownership.model.class_facts import is_source_class
 from mypy_ownership.model.crossings import calls_into_loop
 from mypy_ownership.model.thread_code import imports_threading
@@ -136,19 +142,26 @@ def item_uses(info: TypeInfo, attribute: str) -> ItemUses | None:
 
 
 def _method(stmt: Node) -> FuncDef | None:
-    if type(stmt) is FuncDef:
-        return stmt
-    if type(stmt) is Decorator:
-        return stmt.func
-    return None
+    """A method of the class body (an overloaded one's implementation)."""
+    func = code_of(stmt) if isinstance(stmt, (FuncDef, Decorator, OverloadedFuncDef)) else None
+    return func if isinstance(func, FuncDef) else None
 
 
 def _takes_of(body: Block, self_name: str, found: list[Expression]) -> dict[str, Any]:
     """Each queue attribute this body takes from, with the uses of what it
     takes (``{"n": positions or -1, "p": parts}``), or None."""
     takes = [e for e in found if _take_of(e, self_name) is not None]
+    out: dict[str, Any] = {}
+    # ``self.q.get`` not called here (``iter(self.q.get, None)``, handed on):
+    # what its caller does with the items is unknown
+    called = {id(e.callee) for e in takes if type(e) is CallExpr}
+    for e in found:
+        if type(e) is MemberExpr and e.name in TAKES and id(e) not in called:
+            attribute = _attribute_of(e.expr, self_name)
+            if attribute is not None:
+                _merge(out, {attribute: None})
     if not takes:
-        return {}
+        return out
     statements = _statements(body)
     assigned = {id(s.rvalue): s for s in statements if type(s) is AssignmentStmt and len(s.lvalues) == 1}
     deleted: set[int] = set()
@@ -156,7 +169,6 @@ def _takes_of(body: Block, self_name: str, found: list[Expression]) -> dict[str,
         if type(stmt) is DelStmt:
             targets = stmt.expr.items if type(stmt.expr) is TupleExpr else [stmt.expr]
             deleted.update(id(t) for t in targets if type(t) is NameExpr)
-    out: dict[str, Any] = {}
     for take in takes:
         attribute = _take_of(take, self_name) or ""
         taking = assigned.get(id(take))
@@ -172,9 +184,13 @@ def _take_of(e: Expression, self_name: str) -> str | None:
     callee = e.callee
     if type(callee) is not MemberExpr or callee.name not in TAKES:
         return None
-    target = callee.expr
-    if type(target) is MemberExpr and type(target.expr) is NameExpr and target.expr.name == self_name:
-        return target.name
+    return _attribute_of(callee.expr, self_name)
+
+
+def _attribute_of(e: Expression, self_name: str) -> str | None:
+    """``self.q``: ``"q"``."""
+    if type(e) is MemberExpr and type(e.expr) is NameExpr and e.expr.name == self_name:
+        return e.name
     return None
 
 

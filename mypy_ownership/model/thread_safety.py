@@ -406,8 +406,8 @@ class ThreadSafety:
                 part = expand_type_by_instance(node.type, as_base)
                 if trait is Trait.SEND and self.released(part, made_with.get(name)):
                     continue
-                uses = item_uses(t.type, name) if only is not None else None
-                if uses is not None and trait is Trait.SEND and self._is_hand_off(part):
+                uses = item_uses(t.type, name) if only is not None and trait is Trait.SEND else None
+                if uses is not None and self._is_hand_off(part):
                     found = self._taken_from(part, uses, trait, seen)
                     if found is not None:
                         return _through(Step(t, name, part), found)
